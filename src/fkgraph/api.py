@@ -1,0 +1,100 @@
+"""The Python API behind every command: one function per job, composed from the modules.
+
+`fkgraph.cli` is a thin layer over these functions; a notebook user calls them directly.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from . import citations, export as _export, graph, iris, queries as _queries, records, resources
+from .graph import Built
+from .validate import Report
+
+
+class BuildError(Exception):
+    """The data does not conform to the shapes; carries the report. Nothing was written."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(report.text())
+
+
+def load_records(home: str | os.PathLike | None = None) -> records.Records:
+    """Read and check the YAML records (raises records.RecordError with file:line)."""
+    return records.load(resources.data_dir(home), resources.seeds_dir(home))
+
+
+def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE) -> Built:
+    """Records → graph in an in-memory store. Does not validate (see `validate`)."""
+    return graph.build(load_records(home), base=base)
+
+
+def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = None,
+             home: str | os.PathLike | None = None) -> Report:
+    """SHACL-validate a built graph, a store, or RDF files (default: build from data/)."""
+    from .validate import validate as run
+
+    if target is None:
+        target = build(home)
+    if isinstance(target, Built):
+        store = target.store
+    elif isinstance(target, ox.Store):
+        store = target
+    else:
+        store = graph.from_files(target)
+    return run(store, resources.shapes_file(home), resources.ontology_file(home))
+
+
+def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None,
+             base: str = iris.DEFAULT_BASE) -> tuple[Built, Report, Path]:
+    """Build, validate and, only if the data conforms, write `output/fkgraph.ttl` atomically."""
+    built = build(home, base)
+    report = validate(built, home=home)
+    if not report.conforms:
+        raise BuildError(report)
+    path = _export.export(built.store, Path(output) / "fkgraph.ttl", "turtle")
+    return built, report, path
+
+
+def citation_canonicalizer(built: Built):
+    """Text → canonical citation of its first provision, or None (for query parameters)."""
+    index = graph.statute_index(built.records)
+
+    def canonical(text: str) -> str | None:
+        try:
+            found = citations.parse(text, index)
+        except citations.CitationError:
+            return None
+        return found[0].canonical() if len(found) == 1 else None
+    return canonical
+
+
+def query(name: str, params: dict[str, str] | None = None, built: Built | None = None,
+          home: str | os.PathLike | None = None) -> _queries.Rows:
+    """Run a stored query (by name, or a .rq path) on the embedded store."""
+    built = built or build(home)
+    q = _queries.find(name, resources.queries_dir(home))
+    resolve = _queries.resolver(built.store, citation_canonicalizer(built))
+    return _queries.run(q, built.store, params or {}, resolve)
+
+
+def export(built: Built, path: str | os.PathLike, fmt: str | None = None) -> Path:
+    """Write the graph atomically (format from the extension unless given)."""
+    return _export.export(built.store, path, fmt)
+
+
+def cite(text: str, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE) -> list[dict]:
+    """Parse citation text into rows: statute, provision, iri, note."""
+    index = _statute_index(home)
+    return [{"statute": p.statute, "provision": p.provision_text(), "iri": iris.provision(p, base), "note": p.note}
+            for p in citations.parse(text, index)]
+
+
+def _statute_index(home) -> citations.StatuteIndex:
+    """Statutes only: `cite` must not fail because some unrelated record is being edited."""
+    data = records.load_yaml(resources.data_dir(home) / "statutes.yaml")
+    return citations.StatuteIndex.from_records(list(data or []))

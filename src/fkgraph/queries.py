@@ -1,0 +1,392 @@
+"""Stored SPARQL queries: load `.rq` files with grlc decorators, bind parameters, run, render.
+
+A stored query is a file, not a string in code (ferenda's habit): its `#+` decorator lines
+(grlc) carry the summary, description, tags, defaults and enumerations; its parameters are
+BASIL-style variables (`?_name` required, `?__name` optional, with a type suffix such as
+`_iri`, `_literal`, `_integer`, `_xsd_date`). Values are bound as RDF terms through the
+engine's substitutions, never spliced into the query text.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyoxigraph as ox
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+FORMATS = ("table", "csv", "tsv", "json", "jsonl", "markdown")
+_PARAM = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*)")
+_TYPES = {"iri": None, "literal": None, "integer": XSD + "integer", "xsd_date": XSD + "date",
+          "xsd_integer": XSD + "integer", "xsd_boolean": XSD + "boolean", "xsd_string": XSD + "string"}
+
+
+class QueryError(ValueError):
+    """A usage error: unknown query, bad parameter value, unreadable .rq file."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str            # as the user types it: "statute"
+    variable: str        # as in the query: "_statute_iri"
+    required: bool
+    kind: str            # iri | literal | integer | xsd_date | …
+    lang: str | None = None
+    default: str | None = None
+    enum: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass
+class Query:
+    name: str
+    path: Path
+    text: str
+    summary: str = ""
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name or p.variable == name:
+                return p
+        raise QueryError(f"query {self.name} has no parameter {name!r}; it takes: "
+                         f"{', '.join(p.name for p in self.params) or 'no parameters'}")
+
+
+def _decorators(text: str, path: Path) -> dict:
+    import yaml
+
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#+"):
+            lines.append(line[3:] if line.startswith("#+ ") else line[2:])
+        elif line.strip() and not line.startswith("#"):
+            break
+    if not lines:
+        return {}
+    try:
+        meta = yaml.safe_load("\n".join(lines)) or {}
+    except yaml.YAMLError as e:
+        raise QueryError(f"{path}: the #+ decorators are not valid YAML ({e})") from None
+    if not isinstance(meta, dict):
+        raise QueryError(f"{path}: the #+ decorators must be 'key: value' lines")
+    return meta
+
+
+def _split_param(variable: str) -> tuple[str, str, str | None]:
+    """`_statute_iri` → ("statute", "iri", None); `_name_en` → ("name", "literal", "en")."""
+    body = variable.lstrip("_")
+    for suffix in sorted(_TYPES, key=len, reverse=True):
+        if body.endswith("_" + suffix):
+            return body[: -len(suffix) - 1], suffix, None
+    m = re.match(r"^(.*)_([a-z]{2})$", body)
+    if m:
+        return m.group(1), "literal", m.group(2)
+    return body, "literal", None
+
+
+def load(path: str | Path) -> Query:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise QueryError(f"{path}: cannot read query file ({e})") from None
+    meta = _decorators(text, path)
+    defaults = {}
+    for d in meta.get("defaults", []) or []:
+        if isinstance(d, dict):
+            defaults.update({str(k): str(v) for k, v in d.items()})
+    enums = {}
+    for e in meta.get("enumerate", []) or []:
+        if isinstance(e, dict):
+            enums.update({str(k): tuple(str(x) for x in (v or [])) for k, v in e.items()})
+    docs = meta.get("params", {}) or {}
+    body = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+    params, seen = [], set()
+    for m in _PARAM.finditer(body):
+        variable = m.group(1) + m.group(2)
+        if variable in seen:
+            continue
+        seen.add(variable)
+        name, kind, lang = _split_param(variable)
+        key = next((k for k in (name, variable) if k in defaults or k in enums), name)
+        params.append(Param(name=name, variable=variable, required=m.group(1) == "_", kind=kind, lang=lang,
+                            default=defaults.get(key), enum=enums.get(key, ()),
+                            description=str(docs.get(name, "")) if isinstance(docs, dict) else ""))
+    select = re.search(r"\bSELECT\b(.*?)\bWHERE\b", body, re.S | re.I)
+    columns = [c for c in re.findall(r"\?(\w+)", _strip_exprs(select.group(1)))] if select else []
+    return Query(name=path.stem, path=path, text=text, summary=str(meta.get("summary", "")).strip(),
+                 description=str(meta.get("description", "")).strip(), tags=list(meta.get("tags", []) or []),
+                 params=params, columns=columns)
+
+
+def _strip_exprs(projection: str) -> str:
+    """`?a (COUNT(?x) AS ?n) ?b` → `?a ?n ?b`: the projected names, in order."""
+    out, depth, buf = [], 0, ""
+    for ch in projection:
+        if ch == "(":
+            depth += 1
+            buf = "" if depth == 1 else buf
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                m = re.search(r"\bAS\s+(\?\w+)\s*$", buf, re.I)
+                out.append(m.group(1) if m else "")
+                continue
+        if depth:
+            buf += ch
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def catalogue(directory: str | Path) -> dict[str, Query]:
+    """All stored queries in a folder, by name."""
+    return {q.name: q for q in (load(p) for p in sorted(Path(directory).glob("*.rq")))}
+
+
+def find(name_or_file: str, directory: str | Path) -> Query:
+    """A stored query by name, or any `.rq` file by path."""
+    if name_or_file.endswith(".rq") or "/" in name_or_file:
+        if not Path(name_or_file).is_file():
+            raise QueryError(f"{name_or_file}: no such query file")
+        return load(name_or_file)
+    queries = catalogue(directory)
+    if name_or_file not in queries:
+        import difflib
+        near = difflib.get_close_matches(name_or_file, queries, n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else f"; known: {', '.join(queries)}"
+        raise QueryError(f"no stored query named {name_or_file!r}{hint} (list them with `fkgraph queries`)")
+    return queries[name_or_file]
+
+
+# ---- binding ---------------------------------------------------------------------------------
+
+def to_term(param: Param, value: str, resolve=None) -> ox.NamedNode | ox.Literal:
+    """Turn what a user typed into one RDF term for `param`, or raise QueryError."""
+    if not isinstance(value, str):
+        value = str(value)
+    if "\x00" in value:
+        raise QueryError(f"parameter {param.name}: value contains a NUL character")
+    if param.enum and value not in param.enum:
+        raise QueryError(f"parameter {param.name}: {value!r} is not one of: {', '.join(param.enum)}")
+    if param.kind == "iri":
+        node = resolve(param, value) if resolve else None
+        if node is not None:
+            return node
+        if re.match(r"^https?://[^\s<>\"{}|\\^`]+$", value):
+            return ox.NamedNode(value)
+        raise QueryError(f"parameter {param.name}: {value!r} is neither an http(s) IRI nor a name, code or "
+                         f"citation found in the data")
+    if param.kind in ("integer", "xsd_integer"):
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", value.strip()):
+            raise QueryError(f"parameter {param.name}: {value!r} is not a whole number")
+        return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
+    if param.kind == "xsd_date":
+        import datetime
+        try:
+            datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            raise QueryError(f"parameter {param.name}: {value!r} is not a date; write YYYY-MM-DD") from None
+        return ox.Literal(value.strip(), datatype=ox.NamedNode(XSD + "date"))
+    if param.kind == "xsd_boolean":
+        if value.lower() not in ("true", "false"):
+            raise QueryError(f"parameter {param.name}: {value!r} is not true or false")
+        return ox.Literal(value.lower(), datatype=ox.NamedNode(XSD + "boolean"))
+    if param.lang:
+        return ox.Literal(value, language=param.lang)
+    return ox.Literal(value)
+
+
+def bindings(query: Query, values: dict[str, str], resolve=None) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Check the user's values against the query's parameters; fill defaults; convert to terms."""
+    out = {}
+    for name in values:
+        query.param(name)  # raises on an unknown name
+    for p in query.params:
+        value = values.get(p.name, values.get(p.variable, p.default))
+        if value is None or value == "":
+            if p.required:
+                raise QueryError(f"query {query.name} needs parameter {p.name} (-p {p.name}=VALUE)")
+            continue
+        out[p.variable] = to_term(p, value, resolve)
+    return out
+
+
+def bound_text(query: Query, bound: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query with one `VALUES ?var { term }` block per bound parameter, placed first in the
+    outermost WHERE group so that filters there see it. Terms are written by pyoxigraph in
+    N-Triples syntax (escaped, typed), so a value can never become query syntax; unbound optional
+    parameters stay unbound. Works the same on every SPARQL 1.1 engine."""
+    if not bound:
+        return query.text
+    m = _WHERE.search(_mask(query.text))
+    if not m:
+        raise QueryError(f"{query.path}: parameters need a WHERE {{ … }} clause to bind into")
+    block = "".join(f"\n  VALUES ?{var} {{ {term} }}" for var, term in sorted(bound.items()))
+    return query.text[: m.end()] + block + query.text[m.end():]
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{", re.I)
+
+
+def _mask(text: str) -> str:
+    """Blank out comments and string literals (same length) so that searching for WHERE is safe."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(" " * (j - i)); i = j
+        elif ch in "\"'":
+            q = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else ch
+            j = i + len(q)
+            while j < n and text[j:j + len(q)] != q:
+                j += 2 if text[j] == "\\" else 1
+            j = min(n, j + len(q))
+            out.append(" " * (j - i)); i = j
+        elif ch == "<":
+            j = text.find(">", i)
+            j = n if j < 0 else j + 1
+            if "\n" in text[i:j] or " " in text[i:j]:
+                out.append(ch); i += 1
+            else:
+                out.append(" " * (j - i)); i = j
+        else:
+            out.append(ch); i += 1
+    return "".join(out)
+
+
+# ---- running ---------------------------------------------------------------------------------
+
+@dataclass
+class Rows:
+    columns: list[str]
+    rows: list[list[Any]]
+
+    def dicts(self) -> list[dict]:
+        return [dict(zip(self.columns, r)) for r in self.rows]
+
+
+def value(term) -> Any:
+    """A result term as a plain Python value: IRIs as text, numbers as numbers."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value if term.datatype else ""
+        if dt in (XSD + "integer", XSD + "long", XSD + "int"):
+            try:
+                return int(term.value)
+            except ValueError:
+                return term.value
+        if dt == XSD + "decimal" or dt == XSD + "double":
+            try:
+                return float(term.value)
+            except ValueError:
+                return term.value
+        return term.value
+    return term.value
+
+
+def run(query: Query, store: ox.Store, values: dict[str, str] | None = None, resolve=None) -> Rows:
+    """Run a stored query on the embedded store, parameters bound as terms."""
+    text = bound_text(query, bindings(query, values or {}, resolve))
+    try:
+        result = store.query(text)
+    except SyntaxError as e:
+        raise QueryError(f"{query.path}: SPARQL syntax error: {e}") from None
+    if isinstance(result, bool):
+        return Rows(["result"], [[result]])
+    if isinstance(result, ox.QuerySolutions):
+        columns = [v.value for v in result.variables]
+        return Rows(columns, [[value(sol[c]) for c in columns] for sol in result])
+    raise QueryError(f"{query.name}: only SELECT and ASK queries give rows; use export for graphs")
+
+
+# ---- rendering -------------------------------------------------------------------------------
+
+def _cell(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+def render(rows: Rows, fmt: str = "csv") -> str:
+    """Rows as table, csv, tsv, json, jsonl or markdown text."""
+    if fmt == "json":
+        return json.dumps(rows.dicts(), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in rows.dicts())
+    if fmt in ("csv", "tsv"):
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        w.writerow(rows.columns)
+        w.writerows([[_cell(v) for v in r] for r in rows.rows])
+        return buf.getvalue()
+    cells = [[_cell(v).replace("\n", " ") for v in r] for r in rows.rows]
+    if fmt == "markdown":
+        esc = lambda s: s.replace("|", "\\|")
+        out = ["| " + " | ".join(rows.columns) + " |", "|" + "|".join("---" for _ in rows.columns) + "|"]
+        out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in cells]
+        return "\n".join(out) + "\n"
+    if fmt == "table":
+        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(rows.columns)]
+        numeric = [all(isinstance(r[i], (int, float)) for r in rows.rows if r[i] is not None) and rows.rows
+                   for i in range(len(rows.columns))]
+        def line(vals):
+            return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric)).rstrip()
+        out = [line(rows.columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+        return "\n".join(out) + "\n"
+    raise QueryError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
+
+
+# ---- resolving what users type -----------------------------------------------------------------
+
+_LOOKUP = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX fk: <https://w3id.org/fkgraph/ontology#>
+SELECT DISTINCT ?s ?v WHERE {
+  { ?s skos:notation ?n . FILTER(LCASE(STR(?n)) = LCASE(?v)) }
+  UNION { ?s rdfs:label ?n . FILTER(LCASE(STR(?n)) = LCASE(?v)) }
+  UNION { ?s skos:altLabel ?n . FILTER(LCASE(STR(?n)) = LCASE(?v)) }
+  UNION { ?s fk:number ?n . FILTER(STR(?n) = ?v) }
+}"""
+
+
+def resolver(store: ox.Store, citation_parser=None):
+    """A function that maps a typed name, code, abbreviation or citation to one IRI in the store.
+
+    `citation_parser(text) -> canonical text or None` lets "servicelovens § 52, stk. 3" find the
+    provision whose notation is "SL § 52, stk. 3".
+    """
+    def resolve(param: Param, value: str) -> ox.NamedNode | None:
+        if re.match(r"^https?://", value):
+            return None
+        candidates = [value.strip()]
+        if citation_parser:
+            canonical = citation_parser(value)
+            if canonical and canonical not in candidates:
+                candidates.append(canonical)
+            if value.strip().isdigit() and len(value.strip()) < 4:
+                candidates.append(value.strip().zfill(4))
+        for candidate in candidates:
+            found = sorted({sol["s"].value for sol in store.query(_LOOKUP, substitutions={ox.Variable("v"): ox.Literal(candidate)})
+                            if isinstance(sol["s"], ox.NamedNode)})
+            if len(found) == 1:
+                return ox.NamedNode(found[0])
+            if len(found) > 1:
+                hint = param.name
+                narrowed = [f for f in found if f"/{hint}/" in f]
+                if len(narrowed) == 1:
+                    return ox.NamedNode(narrowed[0])
+                raise QueryError(f"parameter {param.name}: {value!r} matches {len(found)} things "
+                                 f"({', '.join(found[:4])}{' …' if len(found) > 4 else ''}); give the IRI")
+        return None
+    return resolve
