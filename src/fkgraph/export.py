@@ -1,23 +1,64 @@
-"""Write the graph as files other tools read: Turtle, N-Triples (and more in later steps).
+"""Write the graph as files other tools read: Turtle, N-Triples, JSON-LD, DCAT-AP 3 and VoID.
 
 Every write goes to a temporary file in the target folder and is renamed into place, so a
 reader never sees half a file and a failed run leaves the previous output as it was. Output is
-deterministic: the same data gives the same bytes.
+deterministic: the same data gives the same bytes (sorted subjects, predicates and objects;
+gzip with mtime 0 and no file name; dates taken from the data, not from the clock).
+
+Layout written by `publish(directory)` (the static site in site.py uses the same layout):
+
+    dump/fkgraph.ttl, dump/fkgraph.nt, dump/fkgraph.jsonld   the whole graph (and .gz copies)
+    dump/context.jsonld                                      the JSON-LD context, as a file
+    dcat.ttl                                                 DCAT-AP 3 catalogue
+    void.ttl, .well-known/void                               VoID description
 """
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
+import gzip as _gzip
+import hashlib
+import io
+import json
 import os
+import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
+from . import iris
 from .graph import PREFIXES
 
-FORMATS = {"turtle": ("ttl", ox.RdfFormat.TURTLE), "ntriples": ("nt", ox.RdfFormat.N_TRIPLES)}
+#: format name → (file extension, media type, EU file-type authority code)
+FORMATS = {
+    "turtle": ("ttl", "text/turtle", "RDF_TURTLE"),
+    "ntriples": ("nt", "application/n-triples", "RDF_N_TRIPLES"),
+    "jsonld": ("jsonld", "application/ld+json", "JSON_LD"),
+}
+DUMP_NAME = "fkgraph"
+CONTEXT_NAME = "context.jsonld"
 
+#: Prefixes of the catalogue vocabularies, added to the project's own for dcat.ttl and void.ttl.
+PUBLISH_PREFIXES = {
+    **PREFIXES,
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dcatap": "http://data.europa.eu/r5r/",
+    "void": "http://rdfs.org/ns/void#",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "spdx": "http://spdx.org/rdf/terms#",
+    "adms": "http://www.w3.org/ns/adms#",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+}
+
+
+class ExportError(ValueError):
+    """A usage error in an export: unknown format, unusable URL."""
+
+
+# ---- atomic, deterministic writing -------------------------------------------------------------
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator:
@@ -30,6 +71,7 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator:
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -37,33 +79,591 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator:
         raise
 
 
-def ntriples(store: ox.Store) -> bytes:
-    """Sorted N-Triples: one triple a line, so a diff shows exactly what changed."""
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-    lines = sorted(set(data.splitlines()))
-    return b"\n".join(lines) + b"\n" if lines else b""
-
-
-def turtle(store: ox.Store) -> bytes:
-    """Turtle with the project's prefixes, subjects sorted and grouped."""
-    triples = sorted((q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())),
-                     key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-
-
-def serialize(store: ox.Store, fmt: str = "turtle") -> bytes:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
-    return turtle(store) if fmt == "turtle" else ntriples(store)
-
-
-def export(store: ox.Store, path: str | Path, fmt: str | None = None) -> Path:
-    """Write the store to `path` atomically; the format follows the extension unless given."""
-    path = Path(path)
-    if fmt is None:
-        by_ext = {ext: name for name, (ext, _) in FORMATS.items()}
-        fmt = by_ext.get(path.suffix.lstrip("."), "turtle")
-    data = serialize(store, fmt)
+def write_bytes(path: str | Path, data: bytes) -> Path:
     with atomic_write(path) as f:
         f.write(data)
-    return path
+    return Path(path)
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """gzip that gives the same bytes every run: no file name, mtime 0, fixed level."""
+    buf = io.BytesIO()
+    with _gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as gz:
+        gz.write(data)
+    return buf.getvalue()
+
+
+# ---- terms -------------------------------------------------------------------------------------
+
+_LOCAL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]*)$")
+RDF_TYPE = PREFIXES["rdf"] + "type"
+XSD_STRING = PREFIXES["xsd"] + "string"
+
+
+def _triples(source) -> list[ox.Triple]:
+    if isinstance(source, ox.Store):
+        return [q.triple for q in source.quads_for_pattern(None, None, None, ox.DefaultGraph())]
+    return [t.triple if isinstance(t, ox.Quad) else t for t in source]
+
+
+def _compact(iri: str, prefixes: dict[str, str]) -> str | None:
+    best = None
+    for prefix, ns in prefixes.items():
+        if iri.startswith(ns) and _LOCAL.match(iri[len(ns):]) and (best is None or len(ns) > len(best[1])):
+            best = (prefix, ns)
+    return f"{best[0]}:{iri[len(best[1]):]}" if best else None
+
+
+def _bnode_labels(triples: list[ox.Triple]) -> dict[str, str]:
+    """Stable labels for blank nodes: a digest of what each one says (its outgoing triples)."""
+    said: dict[str, list[str]] = {}
+    for t in triples:
+        for node in (t.subject, t.object):
+            if isinstance(node, ox.BlankNode):
+                said.setdefault(node.value, [])
+        if isinstance(t.subject, ox.BlankNode):
+            obj = "[]" if isinstance(t.object, ox.BlankNode) else str(t.object)
+            said[t.subject.value].append(f"{t.predicate} {obj}")
+    digests = sorted((hashlib.sha1("\n".join(sorted(v)).encode()).hexdigest()[:12], k) for k, v in said.items())
+    labels, seen = {}, {}
+    for digest, key in digests:
+        n = seen.get(digest, 0)
+        seen[digest] = n + 1
+        labels[key] = f"b{digest}" + (f"-{n}" if n else "")
+    return labels
+
+
+def _sorted_subjects(triples: list[ox.Triple], labels: dict[str, str]):
+    """{subject key: (subject, {predicate iri: [objects]})} in output order."""
+    grouped: dict[tuple, tuple] = {}
+    for t in triples:
+        s = t.subject
+        key = (1, labels[s.value]) if isinstance(s, ox.BlankNode) else (0, s.value)
+        grouped.setdefault(key, (s, {}))[1].setdefault(t.predicate.value, []).append(t.object)
+    return [grouped[k] for k in sorted(grouped)]
+
+
+def _predicate_order(p: str) -> tuple:
+    return (p != RDF_TYPE, p)
+
+
+# ---- Turtle, N-Triples, JSON-LD ----------------------------------------------------------------
+
+def turtle(source, prefixes: dict[str, str] | None = None) -> bytes:
+    """Turtle with prefixes; one block per subject, subjects, predicates and objects sorted.
+
+    `rdf:type` comes first in each block; a blank line separates blocks, so a diff of two
+    releases shows which resources changed. Written by hand (not by a library serialiser)
+    because the order must not depend on a library version."""
+    prefixes = prefixes or PREFIXES
+    triples = _triples(source)
+    labels = _bnode_labels(triples)
+    used: set[str] = set()
+
+    def iri(value: str) -> str:
+        c = _compact(value, prefixes)
+        if c:
+            used.add(c.split(":", 1)[0])
+            return c
+        return f"<{value}>"
+
+    def term(node) -> str:
+        if isinstance(node, ox.NamedNode):
+            return iri(node.value)
+        if isinstance(node, ox.BlankNode):
+            return f"_:{labels[node.value]}"
+        text = str(ox.Literal(node.value))
+        if node.language:
+            return f"{text}@{node.language}"
+        if node.datatype.value != XSD_STRING:
+            return f"{text}^^{iri(node.datatype.value)}"
+        return text
+
+    blocks = []
+    for subject, props in _sorted_subjects(triples, labels):
+        lines = []
+        for p in sorted(props, key=_predicate_order):
+            objs = sorted({term(o) for o in props[p]})
+            pred = "a" if p == RDF_TYPE else iri(p)
+            one_line = f"{pred} {' , '.join(objs)}"
+            lines.append(one_line if len(one_line) <= 100 or len(objs) == 1 else f"{pred}\n        " + " ,\n        ".join(objs))
+        blocks.append(f"{term(subject)} " + " ;\n    ".join(lines) + " .\n")
+    head = "".join(f"@prefix {p}: <{prefixes[p]}> .\n" for p in sorted(used))
+    return (head + ("\n" if head else "") + "\n".join(blocks)).encode("utf-8")
+
+
+def ntriples(source) -> bytes:
+    """Sorted N-Triples: one triple a line, so a diff shows exactly what changed."""
+    triples = _triples(source)
+    labels = _bnode_labels(triples)
+
+    def term(node) -> str:
+        return f"_:{labels[node.value]}" if isinstance(node, ox.BlankNode) else str(node)
+    lines = sorted({f"{term(t.subject)} {t.predicate} {term(t.object)} ." for t in triples})
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def jsonld_context(prefixes: dict[str, str] | None = None) -> dict:
+    """The JSON-LD context of fkgraph's dumps: the project's prefixes as terms."""
+    return {"@context": dict(sorted((prefixes or PREFIXES).items()))}
+
+
+def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
+    """JSON-LD in flattened form: a `@graph` of node objects, sorted like the Turtle.
+
+    The context is written inline (the same one `context.jsonld` holds), so the file reads
+    offline in any JSON-LD processor; properties and types are compact IRIs, node IRIs in
+    `@id` are absolute."""
+    prefixes = prefixes or PREFIXES
+    triples = _triples(source)
+    labels = _bnode_labels(triples)
+
+    def key(value: str) -> str:
+        return _compact(value, prefixes) or value
+
+    def ident(node) -> str:
+        return f"_:{labels[node.value]}" if isinstance(node, ox.BlankNode) else node.value
+
+    def obj(node):
+        if isinstance(node, (ox.NamedNode, ox.BlankNode)):
+            return {"@id": ident(node)}
+        if node.language:
+            return {"@value": node.value, "@language": node.language}
+        if node.datatype.value == XSD_STRING:
+            return node.value
+        return {"@value": node.value, "@type": key(node.datatype.value)}
+
+    graph = []
+    for subject, props in _sorted_subjects(triples, labels):
+        node: dict = {"@id": ident(subject)}
+        for p in sorted(props, key=_predicate_order):
+            if p == RDF_TYPE:
+                node["@type"] = sorted({key(o.value) if isinstance(o, ox.NamedNode) else ident(o) for o in props[p]})
+            else:
+                values = [obj(o) for o in props[p]]
+                node[key(p)] = sorted(values, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        graph.append(node)
+    doc = {"@context": jsonld_context(prefixes)["@context"], "@graph": graph}
+    return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+
+
+def serialize(source, fmt: str = "turtle", prefixes: dict[str, str] | None = None) -> bytes:
+    """The graph (a store or triples) as bytes in `fmt`: turtle, ntriples or jsonld."""
+    if fmt == "turtle":
+        return turtle(source, prefixes)
+    if fmt == "ntriples":
+        return ntriples(source)
+    if fmt == "jsonld":
+        return jsonld(source, prefixes)
+    raise ExportError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+
+
+def format_for(path: str | Path) -> str:
+    """The format a file name asks for (.ttl, .nt, .jsonld, each optionally .gz); default turtle."""
+    name = Path(path).name.removesuffix(".gz")
+    by_ext = {ext: fmt for fmt, (ext, _, _) in FORMATS.items()}
+    by_ext["json"] = "jsonld"
+    return by_ext.get(name.rsplit(".", 1)[-1] if "." in name else "", "turtle")
+
+
+def export(store: ox.Store, path: str | Path, fmt: str | None = None, gzip: bool | None = None) -> Path:
+    """Write the store to `path` atomically; the format follows the extension unless given.
+
+    `gzip` defaults to whether `path` ends in `.gz`; with `gzip=True` and no `.gz`, one is added."""
+    path = Path(path)
+    fmt = fmt or format_for(path)
+    data = serialize(store, fmt)
+    if gzip is None:
+        gzip = path.suffix == ".gz"
+    if gzip:
+        if path.suffix != ".gz":
+            path = path.with_name(path.name + ".gz")
+        data = gzip_bytes(data)
+    return write_bytes(path, data)
+
+
+def cbd(store: ox.Store, node: ox.NamedNode) -> list[ox.Triple]:
+    """The Concise Bounded Description of `node`: its triples, and those of blank nodes it reaches."""
+    out, todo, seen = [], [node], set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for q in store.quads_for_pattern(n, None, None, ox.DefaultGraph()):
+            out.append(q.triple)
+            if isinstance(q.object, ox.BlankNode):
+                todo.append(q.object)
+    return out
+
+
+# ---- dumps, DCAT-AP 3, VoID ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dump:
+    """One file of a published dump, as the catalogue describes it."""
+
+    path: Path
+    relpath: str        # under the publication folder, e.g. "dump/fkgraph.ttl.gz"
+    fmt: str            # turtle | ntriples | jsonld
+    gzip: bool
+    size: int
+    sha256: str
+
+
+def write_dumps(store: ox.Store, directory: str | Path, gzip: bool = False) -> list[Dump]:
+    """Write `dump/fkgraph.{ttl,nt,jsonld}` (and `.gz` copies) and `dump/context.jsonld`."""
+    directory = Path(directory)
+    out = []
+    for fmt, (ext, _, _) in FORMATS.items():
+        data = serialize(store, fmt)
+        variants = [(f"dump/{DUMP_NAME}.{ext}", data, False)]
+        if gzip:
+            variants.append((f"dump/{DUMP_NAME}.{ext}.gz", gzip_bytes(data), True))
+        for rel, blob, gz in variants:
+            path = write_bytes(directory / rel, blob)
+            out.append(Dump(path, rel, fmt, gz, len(blob), hashlib.sha256(blob).hexdigest()))
+    context = json.dumps(jsonld_context(), ensure_ascii=False, indent=1) + "\n"
+    write_bytes(directory / "dump" / CONTEXT_NAME, context.encode("utf-8"))
+    return out
+
+
+def data_date(store: ox.Store) -> str:
+    """The date of the data: $SOURCE_DATE_EPOCH if set (reproducible builds), else the newest
+    `dcterms:issued` of a source document. Never the clock, so that output stays byte-identical."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return _dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), _dt.timezone.utc).date().isoformat()
+    q = """PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX fk: <https://w3id.org/fkgraph/ontology#>
+           SELECT (MAX(?d) AS ?date) WHERE { ?doc a fk:SourceDocument ; dcterms:issued ?d }"""
+    row = next(iter(store.query(q)), None)
+    value = row["date"] if row is not None else None
+    return value.value if value is not None else "2020-12-31"
+
+
+def _url(base_url: str) -> str:
+    if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", base_url or ""):
+        raise ExportError(f"{base_url!r} is not an http(s) URL; give the URL the files are served from, "
+                          f"e.g. https://example.org/fkgraph/")
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
+class _G:
+    """A small triple collector with curie helpers for the catalogue graphs."""
+
+    def __init__(self) -> None:
+        self.triples: list[ox.Triple] = []
+
+    @staticmethod
+    def n(curie_or_iri: str) -> ox.NamedNode:
+        if ":" in curie_or_iri and not curie_or_iri.startswith("http"):
+            prefix, local = curie_or_iri.split(":", 1)
+            return ox.NamedNode(PUBLISH_PREFIXES[prefix] + local)
+        return ox.NamedNode(curie_or_iri)
+
+    def add(self, s, p: str, o) -> None:
+        s = self.n(s) if isinstance(s, str) else s
+        if isinstance(o, str):
+            o = self.n(o)
+        self.triples.append(ox.Triple(s, self.n(p), o))
+
+    def lit(self, s, p: str, value, lang: str | None = None, datatype: str | None = None) -> None:
+        if lang:
+            o = ox.Literal(str(value), language=lang)
+        elif datatype:
+            o = ox.Literal(str(value), datatype=self.n(datatype))
+        else:
+            o = ox.Literal(str(value))
+        self.add(s, p, o)
+
+
+EU = "http://publications.europa.eu/resource/authority/"
+IANA = "http://www.iana.org/assignments/media-types/"
+TITLE = {"da": "fkgraph: frikommuneforsøgene og de lovbestemmelser, de fritog fra",
+         "en": "fkgraph: the Danish free-municipality trials and the statutory provisions they set aside"}
+DESCRIPTION = {
+    "da": ("Vidensgraf over de danske frikommuneforsøg 2012-2020: forsøg, frikommunenetværk, kommuner, "
+           "ansøgninger og de love, bekendtgørelser og bestemmelser (ned til stykke og punktum), som hvert "
+           "forsøg blev fritaget fra; hvert faktum peger på det dokument og de linjer, det stammer fra."),
+    "en": ("Knowledge graph of the Danish free-municipality trials 2012-2020: trials, networks, municipalities, "
+           "applications and the acts, executive orders and provisions (down to subsection and sentence) each "
+           "trial was exempted from; every fact points at the document and lines it came from."),
+}
+KEYWORDS = {"da": ["frikommuneforsøg", "frikommunenetværk", "kommuner", "lovgivning", "fritagelse", "afbureaukratisering"],
+            "en": ["free-municipality trials", "local government", "legislation", "exemptions", "deregulation"]}
+
+
+_SCHEMES = {  # code list → title, as the Publications Office names them
+    "language": "Language", "file-type": "File type", "frequency": "Frequency", "country": "Country",
+    "data-theme": "Data theme", "licence": "Licence", "planned-availability": "Planned availability"}
+
+
+def _authority(g: "_G", table: str, code: str, label: str, cls: str | None = None) -> str:
+    """An entry of an EU authority table, described as the table itself describes it (scheme,
+    preferred label), so the catalogue validates without fetching the tables."""
+    node, scheme = f"{EU}{table}/{code}", f"{EU}{table}"
+    if cls:
+        g.add(node, "rdf:type", cls)
+    g.add(node, "skos:inScheme", scheme)
+    g.lit(node, "skos:prefLabel", label, "en")
+    g.add(scheme, "rdf:type", "skos:ConceptScheme")
+    g.lit(scheme, "dcterms:title", _SCHEMES[table], "en")
+    return node
+
+
+def _ids(base: str) -> dict[str, str]:
+    dataset = iris.mint("dataset", base)
+    return {"dataset": dataset, "catalog": dataset + "/catalog", "publisher": dataset + "/publisher",
+            "contact": dataset + "/contact", "period": dataset + "/period", "service": dataset + "/sparql",
+            "void": dataset + "/void"}
+
+
+def dcat(dumps: Iterable[Dump], base_url: str, base: str = iris.DEFAULT_BASE, endpoint: str | None = None,
+         date: str = "2020-12-31") -> list[ox.Triple]:
+    """A DCAT-AP 3 description of the dataset and its dumps (conforms to the DCAT-AP 3.0.1 shapes).
+
+    `base_url` is where the files are served; `base` the IRI base of the data; `endpoint` an
+    optional SPARQL endpoint URL (described as a `dcat:DataService`)."""
+    base_url = _url(base_url)
+    ids = _ids(base)
+    g = _G()
+    cat, ds = ids["catalog"], ids["dataset"]
+    ontology = iris.ONTOLOGY.rstrip("#")
+    licence = EU + "licence/CC_BY_4_0"
+
+    g.add(cat, "rdf:type", "dcat:Catalog")
+    for lang in ("da", "en"):
+        g.lit(cat, "dcterms:title", {"da": "fkgraph-datakatalog", "en": "fkgraph data catalogue"}[lang], lang)
+        g.lit(cat, "dcterms:description", {"da": "Katalog over fkgraphs åbne data om frikommuneforsøgene.",
+                                            "en": "Catalogue of fkgraph's open data on the free-municipality trials."}[lang], lang)
+    g.add(cat, "dcterms:publisher", ids["publisher"])
+    g.add(cat, "dcat:dataset", ds)
+    g.add(cat, "foaf:homepage", base_url)
+    g.add(cat, "dcterms:license", licence)
+    g.add(cat, "dcterms:language", EU + "language/DAN")
+    g.add(cat, "dcterms:language", EU + "language/ENG")
+    g.add(cat, "dcterms:spatial", EU + "country/DNK")
+    g.add(cat, "dcat:themeTaxonomy", EU + "data-theme")
+    g.lit(cat, "dcterms:issued", date, datatype="xsd:date")
+    g.lit(cat, "dcterms:modified", date, datatype="xsd:date")
+
+    g.add(ids["publisher"], "rdf:type", "foaf:Agent")
+    g.lit(ids["publisher"], "foaf:name", "fkgraph-projektet", "da")
+    g.lit(ids["publisher"], "foaf:name", "The fkgraph project", "en")
+    publisher_type = "http://purl.org/adms/publishertype/NonProfitOrganisation"
+    g.add(ids["publisher"], "dcterms:type", publisher_type)
+    g.add(publisher_type, "rdf:type", "skos:Concept")
+    g.add(publisher_type, "skos:inScheme", "http://purl.org/adms/publishertype/1.0")
+    g.lit(publisher_type, "skos:prefLabel", "Non-Profit Organisation", "en")
+
+    g.add(ids["contact"], "rdf:type", "vcard:Organization")
+    g.add(ids["contact"], "rdf:type", "vcard:Kind")
+    g.lit(ids["contact"], "vcard:fn", "fkgraph")
+    g.add(ids["contact"], "vcard:hasURL", base_url)
+
+    g.add(ds, "rdf:type", "dcat:Dataset")
+    for lang in ("da", "en"):
+        g.lit(ds, "dcterms:title", TITLE[lang], lang)
+        g.lit(ds, "dcterms:description", DESCRIPTION[lang], lang)
+        for k in KEYWORDS[lang]:
+            g.lit(ds, "dcat:keyword", k, lang)
+    g.add(ds, "dcterms:publisher", ids["publisher"])
+    g.add(ds, "dcat:contactPoint", ids["contact"])
+    g.add(ds, "dcterms:license", licence)
+    g.add(ds, "dcterms:spatial", EU + "country/DNK")
+    g.add(ds, "dcterms:temporal", ids["period"])
+    g.add(ds, "dcat:theme", EU + "data-theme/GOVE")
+    g.add(ds, "dcat:theme", EU + "data-theme/JUST")
+    g.add(ds, "dcterms:conformsTo", ontology)
+    g.add(ds, "dcterms:language", EU + "language/DAN")
+    g.add(ds, "dcterms:language", EU + "language/ENG")
+    g.add(ds, "dcat:landingPage", base_url + "index.html")
+    g.add(ds, "foaf:page", base_url + "index.html")
+    g.add(ds, "dcterms:accrualPeriodicity", EU + "frequency/IRREG")
+    g.lit(ds, "dcterms:issued", date, datatype="xsd:date")
+    g.lit(ds, "dcterms:modified", date, datatype="xsd:date")
+    g.add(ds, "rdfs:seeAlso", base_url + "void.ttl")
+
+    g.add(ids["period"], "rdf:type", "dcterms:PeriodOfTime")
+    g.lit(ids["period"], "dcat:startDate", "2016-01-01", datatype="xsd:date")
+    g.lit(ids["period"], "dcat:endDate", "2020-12-31", datatype="xsd:date")
+
+    # The things the catalogue points at, typed as the DCAT-AP range shapes ask.
+    _authority(g, "licence", "CC_BY_4_0", "Creative Commons Attribution 4.0 International", "dcterms:LicenseDocument")
+    g.add(licence, "rdfs:seeAlso", "https://creativecommons.org/licenses/by/4.0/")
+    licence_type = "http://purl.org/adms/licencetype/Attribution"
+    g.add(licence, "dcterms:type", licence_type)
+    g.add(licence_type, "rdf:type", "skos:Concept")
+    g.add(licence_type, "skos:inScheme", "http://purl.org/adms/licencetype/1.0")
+    g.lit(licence_type, "skos:prefLabel", "Attribution", "en")
+    g.add("http://purl.org/adms/licencetype/1.0", "rdf:type", "skos:ConceptScheme")
+    g.lit("http://purl.org/adms/licencetype/1.0", "dcterms:title", "Licence type", "en")
+    g.add("http://purl.org/adms/publishertype/1.0", "rdf:type", "skos:ConceptScheme")
+    g.lit("http://purl.org/adms/publishertype/1.0", "dcterms:title", "Publisher type", "en")
+    dnk = _authority(g, "country", "DNK", "Denmark", "dcterms:Location")
+    wkt = "http://www.opengis.net/ont/geosparql#wktLiteral"  # a rough box and centre, for map previews
+    g.lit(dnk, "dcat:bbox", "POLYGON((8.07 54.55,15.20 54.55,15.20 57.75,8.07 57.75,8.07 54.55))", datatype=wkt)
+    g.lit(dnk, "dcat:centroid", "POINT(10.0 56.0)", datatype=wkt)
+    for theme, label in (("GOVE", "Government and public sector"), ("JUST", "Justice, legal system and public safety")):
+        _authority(g, "data-theme", theme, label, "skos:Concept")
+    for lang, label in (("DAN", "Danish"), ("ENG", "English")):
+        _authority(g, "language", lang, label, "dcterms:LinguisticSystem")
+    _authority(g, "frequency", "IRREG", "irregular", "dcterms:Frequency")
+    _authority(g, "planned-availability", "STABLE", "stable", "skos:Concept")
+    g.add(ontology, "rdf:type", "dcterms:Standard")
+    g.lit(ontology, "dcterms:title", "fkgraph-ontologien", "da")
+    g.lit(ontology, "dcterms:title", "The fkgraph ontology", "en")
+    g.add(base_url + "index.html", "rdf:type", "foaf:Document")
+    g.add(base_url, "rdf:type", "foaf:Document")
+
+    for d in sorted(dumps, key=lambda d: d.relpath):
+        ext, media, eu_code = FORMATS[d.fmt]
+        dist = f"{ds}/distribution/{d.relpath.split('/')[-1].replace('.', '-')}"
+        g.add(ds, "dcat:distribution", dist)
+        g.add(dist, "rdf:type", "dcat:Distribution")
+        name = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD"}[d.fmt] + (", gzip" if d.gzip else "")
+        g.lit(dist, "dcterms:title", f"Hele grafen som {name}", "da")
+        g.lit(dist, "dcterms:title", f"The whole graph as {name}", "en")
+        g.add(dist, "dcat:accessURL", base_url + "index.html")
+        g.add(dist, "dcat:downloadURL", base_url + d.relpath)
+        g.add(dist, "dcat:mediaType", IANA + media)
+        g.add(IANA + media, "rdf:type", "dcterms:MediaType")
+        g.add(dist, "dcterms:format", _authority(g, "file-type", eu_code, eu_code.replace("_", " "), "dcterms:MediaTypeOrExtent"))
+        g.lit(dist, "dcterms:description", f"Alle tripler i datasættet som {name}"
+              + (" (gzip-komprimeret)" if d.gzip else "") + ", sorteret, så to udgaver kan sammenlignes linje for linje.", "da")
+        g.lit(dist, "dcterms:description", f"Every triple of the dataset as {name}"
+              + (" (gzip-compressed)" if d.gzip else "") + ", sorted so that two releases compare line by line.", "en")
+        g.add(dist, "dcatap:availability", EU + "planned-availability/STABLE")
+        if d.gzip:
+            g.add(dist, "dcat:compressFormat", IANA + "application/gzip")
+            g.add(IANA + "application/gzip", "rdf:type", "dcterms:MediaType")
+        g.lit(dist, "dcat:byteSize", d.size, datatype="xsd:nonNegativeInteger")
+        g.add(dist, "dcterms:license", licence)
+        g.add(dist, "dcterms:conformsTo", ontology)
+        g.lit(dist, "dcterms:issued", date, datatype="xsd:date")
+        g.lit(dist, "dcterms:modified", date, datatype="xsd:date")
+        checksum = dist + "/sha256"
+        g.add(dist, "spdx:checksum", checksum)
+        g.add(checksum, "rdf:type", "spdx:Checksum")
+        g.add(checksum, "spdx:algorithm", "spdx:checksumAlgorithm_sha256")
+        g.lit(checksum, "spdx:checksumValue", d.sha256, datatype="xsd:hexBinary")
+        if endpoint:
+            g.add(dist, "dcat:accessService", ids["service"])
+
+    if endpoint:
+        svc = ids["service"]
+        g.add(cat, "dcat:service", svc)
+        g.add(svc, "rdf:type", "dcat:DataService")
+        g.lit(svc, "dcterms:title", "fkgraph SPARQL-endpoint", "da")
+        g.lit(svc, "dcterms:title", "fkgraph SPARQL endpoint", "en")
+        g.add(svc, "dcat:endpointURL", endpoint)
+        g.add(svc, "dcat:servesDataset", ds)
+        g.add(svc, "dcterms:conformsTo", "https://www.w3.org/TR/sparql11-protocol/")
+        g.add("https://www.w3.org/TR/sparql11-protocol/", "rdf:type", "dcterms:Standard")
+        g.add(svc, "dcat:contactPoint", ids["contact"])
+        g.add(svc, "dcterms:publisher", ids["publisher"])
+        g.add(svc, "dcterms:license", licence)
+        g.add(svc, "dcat:theme", EU + "data-theme/GOVE")
+        g.lit(svc, "dcat:keyword", "SPARQL", "en")
+        g.add(svc, "dcat:endpointDescription", base_url + "void.ttl")
+    return g.triples
+
+
+_VOID_COUNTS = """
+SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
+       (COUNT(DISTINCT ?p) AS ?properties) WHERE { ?s ?p ?o }"""
+_VOID_ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), {space})) }}"
+_VOID_CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
+_VOID_PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
+_VOID_EXAMPLES = """PREFIX fk: <https://w3id.org/fkgraph/ontology#> PREFIX eli: <http://data.europa.eu/eli/ontology#>
+SELECT ?c (MIN(STR(?s)) AS ?example) WHERE {
+  VALUES ?c { fk:Network fk:Trial fk:Municipality eli:LegalResource eli:LegalResourceSubdivision fk:Exemption }
+  ?s a ?c } GROUP BY ?c ORDER BY ?c"""
+
+
+def _slug_iri(iri: str) -> str:
+    c = _compact(iri, PUBLISH_PREFIXES)
+    return iris.slug(c.replace(":", "-") if c else iri)
+
+
+def void(store: ox.Store, dumps: Iterable[Dump], base_url: str, base: str = iris.DEFAULT_BASE,
+         endpoint: str | None = None) -> list[ox.Triple]:
+    """A VoID description: sizes, class and property partitions, URI space, examples, dumps."""
+    base_url = _url(base_url)
+    ids = _ids(base)
+    ds = ids["dataset"]
+    g = _G()
+    g.add(ds, "rdf:type", "void:Dataset")
+    g.lit(ds, "dcterms:title", TITLE["da"], "da")
+    g.lit(ds, "dcterms:title", TITLE["en"], "en")
+    g.add(ds, "dcterms:license", "https://creativecommons.org/licenses/by/4.0/")
+    g.add(ds, "foaf:homepage", base_url + "index.html")
+    g.add(ds, "rdfs:seeAlso", base_url + "dcat.ttl")
+    row = next(iter(store.query(_VOID_COUNTS)))
+    for key, prop in (("triples", "void:triples"), ("subjects", "void:distinctSubjects"),
+                      ("objects", "void:distinctObjects"), ("properties", "void:properties")):
+        g.lit(ds, prop, row[key].value, datatype="xsd:integer")
+    space = base + "id/"
+    g.lit(ds, "void:uriSpace", space)
+    n = next(iter(store.query(_VOID_ENTITIES.format(space=ox.Literal(space)))))["n"]  # a term, written escaped
+    g.lit(ds, "void:entities", n.value, datatype="xsd:integer")
+    classes = list(store.query(_VOID_CLASSES))
+    g.lit(ds, "void:classes", len(classes), datatype="xsd:integer")
+    vocabularies = set()
+    for sol in classes:
+        part = f"{ds}/void/class/{_slug_iri(sol['c'].value)}"
+        g.add(ds, "void:classPartition", part)
+        g.add(part, "void:class", sol["c"])
+        g.lit(part, "void:entities", sol["n"].value, datatype="xsd:integer")
+        vocabularies.add(sol["c"].value)
+    for sol in store.query(_VOID_PROPERTIES):
+        part = f"{ds}/void/property/{_slug_iri(sol['p'].value)}"
+        g.add(ds, "void:propertyPartition", part)
+        g.add(part, "void:property", sol["p"])
+        g.lit(part, "void:triples", sol["n"].value, datatype="xsd:integer")
+        vocabularies.add(sol["p"].value)
+    for ns in sorted({ns for ns in PREFIXES.values() for v in vocabularies if v.startswith(ns)}):
+        g.add(ds, "void:vocabulary", ns.rstrip("#") if ns.endswith("#") else ns)
+    for sol in store.query(_VOID_EXAMPLES):
+        g.add(ds, "void:exampleResource", sol["example"].value)
+    root = iris.mint("programme", base, programme="frikommune-ii")
+    if ox.Quad(ox.NamedNode(root), ox.NamedNode(RDF_TYPE), ox.NamedNode(iris.ONTOLOGY + "Programme"), ox.DefaultGraph()) in store:
+        g.add(ds, "void:rootResource", root)
+    feature = {"turtle": "http://www.w3.org/ns/formats/Turtle", "ntriples": "http://www.w3.org/ns/formats/N-Triples",
+               "jsonld": "http://www.w3.org/ns/formats/JSON-LD"}
+    for d in sorted(dumps, key=lambda d: d.relpath):
+        g.add(ds, "void:dataDump", base_url + d.relpath)
+        g.add(ds, "void:feature", feature[d.fmt])
+    if endpoint:
+        g.add(ds, "void:sparqlEndpoint", endpoint)
+    return g.triples
+
+
+@dataclass
+class Publication:
+    """What `publish` wrote."""
+
+    directory: Path
+    dumps: list[Dump]
+    dcat: Path
+    void: Path
+    well_known: Path
+
+
+def publish(store: ox.Store, directory: str | Path, base_url: str | None = None, base: str = iris.DEFAULT_BASE,
+            endpoint: str | None = None, gzip: bool = False, date: str | None = None) -> Publication:
+    """Write the dumps, `dcat.ttl`, `void.ttl` and `.well-known/void` into `directory`.
+
+    `base_url` is the public URL of `directory` (default: the IRI base, which w3id redirects to
+    the published files). Everything is deterministic for the same data and arguments."""
+    directory = Path(directory)
+    base_url = _url(base_url or base)
+    if endpoint:
+        _url(endpoint)
+    date = date or data_date(store)
+    dumps = write_dumps(store, directory, gzip)
+    dcat_path = write_bytes(directory / "dcat.ttl",
+                            turtle(dcat(dumps, base_url, base, endpoint, date), PUBLISH_PREFIXES))
+    void_ttl = turtle(void(store, dumps, base_url, base, endpoint), PUBLISH_PREFIXES)
+    void_path = write_bytes(directory / "void.ttl", void_ttl)
+    well_known = write_bytes(directory / ".well-known" / "void", void_ttl)
+    return Publication(directory, dumps, dcat_path, void_path, well_known)

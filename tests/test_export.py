@@ -1,0 +1,227 @@
+"""Dumps (Turtle, N-Triples, JSON-LD, gzip), DCAT-AP 3 and VoID (issue 9), on the real data."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from click.testing import CliRunner
+from rdflib.compare import isomorphic
+
+from fkgraph import api
+from fkgraph.cli import cli
+
+from conftest import ROOT
+
+export = importlib.import_module("fkgraph.export")
+DCAT_AP = ROOT.parent / "shared" / "checks" / "dcat-ap" / "3.0.1" / "html-shacl"
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+OX_FORMAT = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
+RDFLIB_FORMAT = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def as_rdflib(store: ox.Store) -> rdflib.Graph:
+    return rdflib.Graph().parse(data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode(), format="nt")
+
+
+def oxigraph_to_rdflib(triples) -> rdflib.Graph:
+    return rdflib.Graph().parse(data=export.ntriples(list(triples)).decode(), format="nt")
+
+
+@pytest.fixture(scope="module")
+def reference(built) -> rdflib.Graph:
+    return as_rdflib(built.store)
+
+
+@pytest.fixture(scope="module")
+def published(built, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pub")
+    return export.publish(built.store, out, "https://example.org/fkgraph/", built.base,
+                          endpoint="https://example.org/fkgraph/sparql", gzip=True)
+
+
+# ---- dumps ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["turtle", "ntriples", "jsonld"])
+def test_every_export_parses_back_into_the_same_graph_in_rdflib_and_oxigraph(tmp_path, built, reference, fmt):
+    path = export.export(built.store, tmp_path / f"g.{export.FORMATS[fmt][0]}", fmt)
+    by_rdflib = rdflib.Graph().parse(str(path), format=RDFLIB_FORMAT[fmt])
+    assert len(by_rdflib) == len(built)
+    assert isomorphic(by_rdflib, reference)
+    by_oxigraph = list(ox.parse(path=str(path), format=OX_FORMAT[fmt]))
+    assert len(by_oxigraph) == len(built)
+    assert isomorphic(oxigraph_to_rdflib(by_oxigraph), reference)
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "ntriples", "jsonld"])
+def test_two_exports_of_the_same_data_are_byte_identical(tmp_path, fmt):
+    ext = export.FORMATS[fmt][0]
+    a, b = tmp_path / f"a.{ext}", tmp_path / f"b.{ext}"
+    for out in (a, b):  # two separate builds, through the command line
+        result = run("export", "--format", fmt, "--output", str(out), "--gzip")
+        assert result.exit_code == 0, result.output
+    ga, gb = Path(f"{a}.gz"), Path(f"{b}.gz")
+    assert ga.read_bytes() == gb.read_bytes()
+    assert gzip.decompress(ga.read_bytes()) == gzip.decompress(gb.read_bytes())
+    assert len(gzip.decompress(ga.read_bytes())) > 100_000
+
+
+def test_gzip_is_deterministic_no_name_no_mtime(tmp_path, built):
+    path = export.export(built.store, tmp_path / "g.nt.gz")
+    data = path.read_bytes()
+    assert data[:2] == b"\x1f\x8b"
+    flags, mtime = data[3], int.from_bytes(data[4:8], "little")
+    assert flags & 0x08 == 0, "FNAME flag set: the file name is stored in the gzip header"
+    assert mtime == 0
+    assert gzip.decompress(data) == export.ntriples(built.store)
+
+
+def test_turtle_groups_each_subject_once_in_sorted_order_with_prefixes(built):
+    text = export.turtle(built.store).decode()
+    head, _, body = text.partition("\n\n")
+    prefixes = [l.split()[1] for l in head.splitlines()]
+    assert prefixes == sorted(prefixes) and "fk:" in prefixes and "eli:" in prefixes
+    subjects = [block.split(" ", 1)[0].strip("<>") for block in body.split("\n\n")]
+    assert subjects == sorted(subjects)  # by IRI
+    assert len(subjects) == len(set(subjects)) == len({q.subject for q in built.store})
+    assert " a fk:Trial ;" in text  # rdf:type first, compacted
+
+
+def test_ntriples_sorted_one_line_per_triple(built):
+    lines = export.ntriples(built.store).decode().splitlines()
+    assert lines == sorted(lines) and len(lines) == len(built)
+
+
+def test_jsonld_context_file_is_the_inline_context(published):
+    ctx = json.loads((published.directory / "dump" / "context.jsonld").read_text())
+    doc = json.loads((published.directory / "dump" / "fkgraph.jsonld").read_text())
+    assert doc["@context"] == ctx["@context"]
+    assert ctx["@context"]["fk"] == "https://w3id.org/fkgraph/ontology#"
+
+
+def test_failed_export_leaves_the_previous_file_and_no_temporary(tmp_path, built, monkeypatch):
+    path = tmp_path / "g.ttl"
+    export.export(built.store, path)
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError):
+        with export.atomic_write(path) as f:
+            f.write(b"half a file")
+            boom()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.ttl"]
+
+
+def test_publish_twice_gives_identical_files(tmp_path, built):
+    a = export.publish(built.store, tmp_path / "a", "https://example.org/fkgraph/", built.base, gzip=True)
+    b = export.publish(built.store, tmp_path / "b", "https://example.org/fkgraph/", built.base, gzip=True)
+    files = sorted(str(p.relative_to(a.directory)) for p in a.directory.rglob("*") if p.is_file())
+    assert "dcat.ttl" in files and "void.ttl" in files and ".well-known/void" in files
+    for rel in files:
+        assert (a.directory / rel).read_bytes() == (b.directory / rel).read_bytes(), rel
+
+
+# ---- DCAT-AP 3 -----------------------------------------------------------------------------------
+
+def dcat_ap_results(data: rdflib.Graph, *files: str) -> list[tuple[str, str, str]]:
+    """Validate with the official DCAT-AP 3.0.1 shapes; the files are merged into one shapes
+    graph (pyshacl's -s keeps only the last one; see shared/checks/dcat-ap/README.md)."""
+    import pyshacl
+
+    shapes = rdflib.Graph()
+    for name in files:
+        shapes.parse(DCAT_AP / name, format="turtle")
+    _, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=False)
+    return [(str(report.value(r, SH.resultSeverity)).rsplit("#")[-1], str(report.value(r, SH.focusNode)),
+             str(report.value(r, SH.resultMessage)))
+            for r in report.subjects(rdflib.RDF.type, SH.ValidationResult)]
+
+
+def test_dcat_ap_3_conforms_with_0_violations(published):
+    data = rdflib.Graph().parse(published.dcat, format="turtle")
+    assert dcat_ap_results(data, "shapes.ttl", "range.ttl") == []
+    # The recommended properties (sh:Warning) and the deprecated-URI checks are met too.
+    assert dcat_ap_results(data, "shapes.ttl", "range.ttl", "shapes_recommended.ttl") == []
+    assert dcat_ap_results(data, "deprecateduris.ttl") == []
+
+
+def test_dcat_ap_check_catches_a_missing_title(published):
+    data = rdflib.Graph().parse(published.dcat, format="turtle")
+    dataset = data.value(predicate=rdflib.RDF.type, object=DCAT.Dataset, any=False)
+    data.remove((dataset, DCT.title, None))
+    results = dcat_ap_results(data, "shapes.ttl", "range.ttl")
+    assert [(sev, focus) for sev, focus, _ in results] == [("Violation", str(dataset))]
+
+
+def test_dcat_describes_dataset_and_each_dump_truthfully(published):
+    g = rdflib.Graph().parse(published.dcat, format="turtle")
+    ds = g.value(predicate=rdflib.RDF.type, object=DCAT.Dataset, any=False)
+    assert {l.language for l in g.objects(ds, DCT.title)} == {"da", "en"}
+    assert {l.language for l in g.objects(ds, DCT.description)} == {"da", "en"}
+    assert (ds, DCT.license, rdflib.URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")) in g
+    assert (ds, DCT.spatial, rdflib.URIRef("http://publications.europa.eu/resource/authority/country/DNK")) in g
+    period = g.value(ds, DCT.temporal)
+    assert (str(g.value(period, DCAT.startDate)), str(g.value(period, DCAT.endDate))) == ("2016-01-01", "2020-12-31")
+    publisher = g.value(ds, DCT.publisher)
+    assert (publisher, rdflib.RDF.type, rdflib.FOAF.Agent) in g and g.value(publisher, rdflib.FOAF.name)
+    assert g.value(ds, DCAT.contactPoint) is not None and g.value(ds, DCT.conformsTo) is not None
+    dists = list(g.objects(ds, DCAT.distribution))
+    assert len(dists) == len(published.dumps) == 6
+    for dist in dists:
+        url = str(g.value(dist, DCAT.downloadURL))
+        path = published.directory / url.removeprefix("https://example.org/fkgraph/")
+        data = path.read_bytes()
+        assert int(g.value(dist, DCAT.byteSize)) == len(data)
+        assert str(g.value(g.value(dist, SPDX.checksum), SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
+        assert g.value(dist, DCAT.mediaType) is not None and g.value(dist, DCAT.accessURL) is not None
+    service = g.value(predicate=rdflib.RDF.type, object=DCAT.DataService, any=False)
+    assert str(g.value(service, DCAT.endpointURL)) == "https://example.org/fkgraph/sparql"
+
+
+# ---- VoID ----------------------------------------------------------------------------------------
+
+def test_void_counts_partitions_and_links(published, built):
+    g = rdflib.Graph().parse(published.void, format="turtle")
+    assert published.well_known.read_bytes() == published.void.read_bytes()
+    ds = g.value(predicate=rdflib.RDF.type, object=VOID.Dataset, any=False)
+    assert int(g.value(ds, VOID.triples)) == len(built)
+    subjects = {q.subject for q in built.store}
+    objects = {q.object for q in built.store}
+    assert int(g.value(ds, VOID.distinctSubjects)) == len(subjects)
+    assert int(g.value(ds, VOID.distinctObjects)) == len(objects)
+    assert str(g.value(ds, VOID.uriSpace)) == built.base + "id/"
+    assert str(g.value(ds, VOID.sparqlEndpoint)) == "https://example.org/fkgraph/sparql"
+    trial = rdflib.URIRef("https://w3id.org/fkgraph/ontology#Trial")
+    part = g.value(predicate=VOID["class"], object=trial, any=False)
+    assert int(g.value(part, VOID.entities)) == len(built.records.trials)
+    props = {g.value(p, VOID.property): int(g.value(p, VOID.triples)) for p in g.objects(ds, VOID.propertyPartition)}
+    assert sum(props.values()) == len(built)
+    for example in g.objects(ds, VOID.exampleResource):
+        assert any(True for _ in built.store.quads_for_pattern(ox.NamedNode(str(example)), None, None))
+    dumps = {str(u).removeprefix("https://example.org/fkgraph/") for u in g.objects(ds, VOID.dataDump)}
+    assert dumps == {d.relpath for d in published.dumps}
+    assert rdflib.URIRef("https://w3id.org/fkgraph/ontology") in set(g.objects(ds, VOID.vocabulary))
+
+
+def test_cli_publish_writes_the_set_and_rejects_a_bad_url(tmp_path):
+    result = run("publish", "--output", str(tmp_path / "p"), "--base", "ftp://nope", "--no-validate")
+    assert result.exit_code == 2 and "not an http(s) URL" in result.output
+    result = run("publish", "--output", str(tmp_path / "p"), "--no-validate")
+    assert result.exit_code == 0, result.output
+    assert {"dcat.ttl", "void.ttl"} <= {p.name for p in (tmp_path / "p").iterdir()}
+    assert (tmp_path / "p" / "dump" / "fkgraph.jsonld").is_file()
