@@ -28,9 +28,45 @@ def load_records(home: str | os.PathLike | None = None) -> records.Records:
     return records.load(resources.data_dir(home), resources.seeds_dir(home))
 
 
-def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE) -> Built:
-    """Records → graph in an in-memory store. Does not validate (see `validate`)."""
-    return graph.build(load_records(home), base=base)
+def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, cache: bool = True) -> Built:
+    """Records → graph in an in-memory store. Does not validate (see `validate`).
+
+    A successful build is cached as N-Triples under a key made of every data file, the code
+    that turns records into triples, and the base IRI; the next call with the same inputs loads
+    that file instead of re-reading the YAML, which keeps `fkgraph query` fast.
+    """
+    data = resources.data_dir(home)
+    path = _cache_path(data, base) if cache else None
+    if path is not None and path.is_file():
+        store = ox.Store()
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+            return Built(store, lambda: load_records(home), base)
+        except (OSError, SyntaxError, ValueError):
+            pass  # a damaged cache entry is rebuilt below
+    built = graph.build(load_records(home), base=base)
+    if path is not None:
+        try:
+            with _export.atomic_write(path) as f:
+                f.write(built.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
+        except OSError:
+            pass  # a read-only cache folder only costs speed
+    return built
+
+
+def _cache_path(data: Path, base: str) -> Path | None:
+    import hashlib
+
+    root = Path(os.environ.get("FKGRAPH_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fkgraph")
+    h = hashlib.sha256(base.encode())
+    code = Path(graph.__file__).parent
+    for f in [code / n for n in ("records.py", "citations.py", "iris.py", "graph.py")] + sorted(data.rglob("*.yaml")):
+        h.update(str(f.relative_to(f.parent.parent)).encode() + b"\0")
+        try:
+            h.update(f.read_bytes())
+        except OSError:
+            return None
+    return root / f"build-{h.hexdigest()[:32]}.nt"
 
 
 def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = None,
@@ -62,9 +98,11 @@ def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None 
 
 def citation_canonicalizer(built: Built):
     """Text → canonical citation of its first provision, or None (for query parameters)."""
-    index = graph.statute_index(built.records)
+    index = None
 
     def canonical(text: str) -> str | None:
+        nonlocal index
+        index = index or graph.statute_index(built.records)  # only when a parameter needs it
         try:
             found = citations.parse(text, index)
         except citations.CitationError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -69,13 +69,21 @@ def concept(scheme: str, value: str) -> ox.NamedNode:
     return ox.NamedNode(iris.concept(scheme, value))
 
 
-@dataclass
 class Built:
-    """The built graph and what a caller needs to talk about it."""
+    """The built graph and what a caller needs to talk about it.
 
-    store: ox.Store
-    records: Records
-    base: str
+    `records` may be given as a function: a graph loaded from the build cache reads its records
+    only if a caller asks for them (most queries never do).
+    """
+
+    def __init__(self, store: ox.Store, records: "Records | Callable[[], Records]", base: str):
+        self.store, self._records, self.base = store, records, base
+
+    @property
+    def records(self) -> Records:
+        if callable(self._records):
+            self._records = self._records()
+        return self._records
 
     def __len__(self) -> int:
         return len(self.store)
