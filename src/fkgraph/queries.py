@@ -20,6 +20,8 @@ import pyoxigraph as ox
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "markdown")
+MAX_VALUE = 100_000
+_UNICODE_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")
 _PARAM = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*)")
 _TYPES = {"iri": None, "literal": None, "integer": XSD + "integer", "xsd_date": XSD + "date",
           "xsd_integer": XSD + "integer", "xsd_boolean": XSD + "boolean", "xsd_string": XSD + "string"}
@@ -158,6 +160,9 @@ def find(name_or_file: str, directory: str | Path) -> Query:
         if not Path(name_or_file).is_file():
             raise QueryError(f"{name_or_file}: no such query file")
         return load(name_or_file)
+    direct = Path(directory) / f"{name_or_file}.rq"
+    if re.fullmatch(r"[A-Za-z0-9_-]+", name_or_file) and direct.is_file():
+        return load(direct)
     queries = catalogue(directory)
     if name_or_file not in queries:
         import difflib
@@ -175,6 +180,18 @@ def to_term(param: Param, value: str, resolve=None) -> ox.NamedNode | ox.Literal
         value = str(value)
     if "\x00" in value:
         raise QueryError(f"parameter {param.name}: value contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QueryError(f"parameter {param.name}: value is not valid UTF-8 text") from None
+    if _UNICODE_ESCAPE.search(value):
+        # Some engines (rdflib, by the SPARQL spec's letter) expand \uXXXX anywhere in the query
+        # text before parsing, which would change a bound literal's value: refuse rather than
+        # bind something other than what was typed.
+        raise QueryError(f"parameter {param.name}: value contains a \\u escape sequence, which SPARQL "
+                         f"engines may expand before parsing; write the character itself")
+    if len(value) > MAX_VALUE:
+        raise QueryError(f"parameter {param.name}: value is {len(value)} characters long; the limit is {MAX_VALUE}")
     if param.enum and value not in param.enum:
         raise QueryError(f"parameter {param.name}: {value!r} is not one of: {', '.join(param.enum)}")
     if param.kind == "iri":
@@ -359,34 +376,123 @@ SELECT DISTINCT ?s ?v WHERE {
   UNION { ?s fk:number ?n . FILTER(STR(?n) = ?v) }
 }"""
 
+_FK = "https://w3id.org/fkgraph/ontology#"
+_ELI = "http://data.europa.eu/eli/ontology#"
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+#: What a parameter of this name must resolve to: the classes of the graph (graph.py) a typed
+#: name, code or citation is looked up in. A parameter named otherwise may match anything, but
+#: must match exactly one thing.
+PARAM_CLASSES: dict[str, tuple[str, ...]] = {
+    "programme": (_FK + "Programme",),
+    "network": (_FK + "Network",),
+    "municipality": (_FK + "Municipality",),
+    "trial": (_FK + "Trial",),
+    "application": (_FK + "Application",),
+    "statute": (_ELI + "LegalResource",),
+    "provision": (_ELI + "LegalResource", _ELI + "LegalResourceSubdivision"),
+    "source": (_FK + "SourceDocument",),
+}
+_ROMAN = {"1": "i", "2": "ii", "i": "i", "ii": "ii"}
+
+
+def candidates(param: Param, value: str, citation_parser=None) -> list[str]:
+    """The texts to look up for what a user typed: the value itself, a four-digit kommunekode
+    for "159", "frikommune-ii" for "II" or "2", and the canonical citation of free text
+    ("servicelovens § 52 stk. 3" → "SL § 52, stk. 3")."""
+    typed = " ".join(value.split())
+    out = [typed]
+    if typed.isdigit() and len(typed) < 4 and param.name in ("municipality", "code"):
+        out.append(typed.zfill(4))
+    if param.name == "programme" and typed.lower() in _ROMAN:
+        out.append("frikommune-" + _ROMAN[typed.lower()])
+    if citation_parser and param.name not in ("network", "programme", "municipality"):
+        try:
+            canonical = citation_parser(typed)
+        except Exception:  # not a citation: a parser failure means "no reading", never an error here
+            canonical = None
+        if canonical:
+            out.append(canonical)
+    return list(dict.fromkeys(c for c in out if c))
+
 
 def resolver(store: ox.Store, citation_parser=None):
     """A function that maps a typed name, code, abbreviation or citation to one IRI in the store.
 
-    `citation_parser(text) -> canonical text or None` lets "servicelovens § 52, stk. 3" find the
-    provision whose notation is "SL § 52, stk. 3".
+    Accepts an abbreviation ("LAB"), a name or variant ("serviceloven", "Gladsaxe"), a code
+    ("0159", "159"), a network number ("4"), a programme ("frikommune-ii", "II") and, through
+    `citation_parser(text) -> canonical text or None`, a citation in the wording of the sources
+    ("servicelovens § 52 stk. 3" finds the provision whose notation is "SL § 52, stk. 3").
+    Matches are restricted to the classes in PARAM_CLASSES for the parameter's name. Returns None
+    when nothing matches (the caller then accepts an http(s) IRI or reports the value); raises
+    QueryError when several things match. The typed text reaches the store only as a bound
+    literal, never as query text.
     """
+    def of_class(iri: str, classes: tuple[str, ...]) -> bool:
+        node = ox.NamedNode(iri)
+        return any(next(store.quads_for_pattern(node, _RDF_TYPE, ox.NamedNode(c)), None) is not None for c in classes)
+
     def resolve(param: Param, value: str) -> ox.NamedNode | None:
         if re.match(r"^https?://", value):
             return None
-        candidates = [value.strip()]
-        if citation_parser:
-            canonical = citation_parser(value)
-            if canonical and canonical not in candidates:
-                candidates.append(canonical)
-            if value.strip().isdigit() and len(value.strip()) < 4:
-                candidates.append(value.strip().zfill(4))
-        for candidate in candidates:
+        classes = PARAM_CLASSES.get(param.name, ())
+        for candidate in candidates(param, value, citation_parser):
             found = sorted({sol["s"].value for sol in store.query(_LOOKUP, substitutions={ox.Variable("v"): ox.Literal(candidate)})
                             if isinstance(sol["s"], ox.NamedNode)})
+            if classes:
+                found = [f for f in found if of_class(f, classes)]
             if len(found) == 1:
                 return ox.NamedNode(found[0])
             if len(found) > 1:
-                hint = param.name
-                narrowed = [f for f in found if f"/{hint}/" in f]
-                if len(narrowed) == 1:
-                    return ox.NamedNode(narrowed[0])
                 raise QueryError(f"parameter {param.name}: {value!r} matches {len(found)} things "
                                  f"({', '.join(found[:4])}{' …' if len(found) > 4 else ''}); give the IRI")
         return None
     return resolve
+
+
+# ---- describing a query ----------------------------------------------------------------------
+
+def kind_text(p: Param) -> str:
+    """How a parameter's value is written, for help texts."""
+    if p.enum:
+        return "one of: " + ", ".join(p.enum)
+    return {"iri": "name, code, citation or IRI", "integer": "whole number", "xsd_integer": "whole number",
+            "xsd_date": "date YYYY-MM-DD", "xsd_boolean": "true or false"}.get(
+        p.kind, f"text{' @' + p.lang if p.lang else ''}")
+
+
+def describe(query: Query) -> str:
+    """One query's help: summary, description, parameters (required or optional, what to type,
+    default, choices), output columns and an example command."""
+    import textwrap
+
+    out = [f"fkgraph query {query.name} [-p NAME=VALUE ...] [--format FORMAT]", ""]
+    if query.summary:
+        out += [textwrap.fill(query.summary, 92), ""]
+    if query.description:
+        out += [textwrap.fill(" ".join(query.description.split()), 92), ""]
+    if query.params:
+        out.append("Parameters:")
+        for p in query.params:
+            flags = "required" if p.required else "optional"
+            line = f"  {p.name:<14} {flags}; {kind_text(p)}"
+            if p.default is not None:
+                line += f"; default {p.default}"
+            out.append(line)
+            if p.description:
+                out.append(textwrap.fill(p.description, 92, initial_indent=" " * 17, subsequent_indent=" " * 17))
+    else:
+        out.append("Parameters: none")
+    if query.columns:
+        out += ["", "Columns: " + ", ".join(query.columns)]
+    if query.tags:
+        out.append("Tags: " + ", ".join(str(t) for t in query.tags))
+    example = [f"fkgraph query {query.name}"]
+    for p in query.params:
+        if p.required:
+            m = re.search(r"e\.g\. (\"[^\"]+\"|\S+)", p.description)
+            value = m.group(1).rstrip(",;") if m else (p.enum[0] if p.enum else "…")
+            example.append(f"-p {p.name}={value}" if value.startswith('"') else f"-p {p.name}={value!s}")
+    out += ["", "Example: " + " ".join(example) + " --format csv",
+            f"File: {query.path}"]
+    return "\n".join(out) + "\n"
