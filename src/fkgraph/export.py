@@ -62,10 +62,14 @@ class ExportError(ValueError):
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator:
-    """Open a temporary sibling of `path`; on success fsync and rename it over `path`."""
+    """Open a temporary sibling of `path`; on success fsync and rename it over `path`.
+
+    The sibling is `.NAME.PID.XXXX.part`; one left behind by a writer that was killed (SIGKILL
+    cannot be cleaned up after) is removed by the next write of the same file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    _sweep_stale(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -77,6 +81,23 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _sweep_stale(path: Path) -> None:
+    """Remove temporary siblings of `path` whose writing process no longer exists."""
+    import glob
+
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        except OSError:
+            pass  # alive, under another user
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
@@ -411,10 +432,10 @@ def _authority(g: "_G", table: str, code: str, label: str, cls: str | None = Non
 
 
 def _ids(base: str) -> dict[str, str]:
-    dataset = iris.mint("dataset", base)
-    return {"dataset": dataset, "catalog": dataset + "/catalog", "publisher": dataset + "/publisher",
-            "contact": dataset + "/contact", "period": dataset + "/period", "service": dataset + "/sparql",
-            "void": dataset + "/void"}
+    parts = {"catalog": "catalog", "publisher": "publisher", "contact": "contact", "period": "period",
+             "service": "sparql", "void": "void"}
+    return {"dataset": iris.mint("dataset", base),
+            **{key: iris.mint("dataset-part", base, part=part) for key, part in parts.items()}}
 
 
 def dcat(dumps: Iterable[Dump], base_url: str, base: str = iris.DEFAULT_BASE, endpoint: str | None = None,

@@ -31,6 +31,8 @@ PATTERNS = {
     "document": "id/source/{doc}",
     "excerpt": "id/source/{doc}/lines/{lines}",
     "dataset": "id/dataset",
+    # the dataset's own description (DCAT-AP, VoID): fixed parts under the dataset IRI
+    "dataset-part": "id/dataset/{part}",
 }
 
 _SEGMENT = {"kap": "kap{}", "p": "p{}", "stk": "stk{}", "nr": "nr{}", "litra": "litra-{}", "pkt": "pkt{}"}
