@@ -70,29 +70,42 @@ def _cache_path(data: Path, base: str) -> Path | None:
 
 
 def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = None,
-             home: str | os.PathLike | None = None) -> Report:
-    """SHACL-validate a built graph, a store, or RDF files (default: build from data/)."""
+             home: str | os.PathLike | None = None, engine: str = "pyshacl") -> Report:
+    """SHACL-validate a built graph, a store, or RDF files (default: build from data/).
+
+    Given a Built (or nothing), each result also names the YAML record (file:line) it came from.
+    `engine`: "pyshacl" (the reference) or "fast" (see fkgraph.validate.ENGINES).
+    """
     from .validate import validate as run
 
     if target is None:
         target = build(home)
-    if isinstance(target, Built):
-        store = target.store
-    elif isinstance(target, ox.Store):
-        store = target
-    else:
-        store = graph.from_files(target)
-    return run(store, resources.shapes_file(home), resources.ontology_file(home))
+    if not isinstance(target, (Built, ox.Store)):
+        target = graph.from_files(target)
+    return run(target, resources.shapes_file(home), resources.ontology_file(home), engine=engine)
+
+
+def docs(output: str | os.PathLike = "dist/ontology", home: str | os.PathLike | None = None):
+    """Write the HTML documentation of the ontology and shapes; returns what was written and any warnings."""
+    from .docs import build_docs
+
+    return build_docs(output, resources.ontology_file(home), resources.shapes_file(home))
 
 
 def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None,
              base: str = iris.DEFAULT_BASE) -> tuple[Built, Report, Path]:
-    """Build, validate and, only if the data conforms, write `output/fkgraph.ttl` atomically."""
-    built = build(home, base)
-    report = validate(built, home=home)
-    if not report.conforms:
-        raise BuildError(report)
-    path = _export.export(built.store, Path(output) / "fkgraph.ttl", "turtle")
+    """Build, validate and, only if the data conforms, write `output/fkgraph.ttl` atomically.
+
+    One build at a time per folder: a second build into the same `output` while this one runs
+    raises fkgraph.locks.OutputBusy at once (see fkgraph.locks)."""
+    from .locks import output_lock
+
+    with output_lock(output):
+        built = build(home, base)
+        report = validate(built, home=home)
+        if not report.conforms:
+            raise BuildError(report)
+        path = _export.export(built.store, Path(output) / "fkgraph.ttl", "turtle")
     return built, report, path
 
 
@@ -112,12 +125,18 @@ def citation_canonicalizer(built: Built):
 
 
 def query(name: str, params: dict[str, str] | None = None, built: Built | None = None,
-          home: str | os.PathLike | None = None) -> _queries.Rows:
-    """Run a stored query (by name, or a .rq path) on the embedded store."""
+          home: str | os.PathLike | None = None, timeout: float | None = None) -> _queries.Rows:
+    """Run a stored query (by name, or a .rq path) on the embedded store.
+
+    With `timeout` (seconds) the query runs in a forked worker and is stopped at the deadline
+    (raises fkgraph.timeouts.QueryTimeout); see fkgraph.timeouts."""
+    from . import timeouts
+
     built = built or build(home)
     q = _queries.find(name, resources.queries_dir(home))
     resolve = _queries.resolver(built.store, citation_canonicalizer(built))
-    return _queries.run(q, built.store, params or {}, resolve)
+    return timeouts.call(_queries.run, q, built.store, params or {}, resolve, timeout=timeout,
+                         what=f"query {q.name}")
 
 
 def export(built: Built, path: str | os.PathLike, fmt: str | None = None) -> Path:

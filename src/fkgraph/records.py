@@ -19,18 +19,41 @@ KINDS = ("fritagelse", "fravigelse", "dispensation", "udvidelse")
 DECISIONS = ("granted", "partly-granted", "rejected", "withdrawn", "not-needed", "general-law")
 OUTCOME_KINDS = ("recommended-permanent", "made-permanent", "not-continued")
 STATUTE_TYPES = ("lov", "bekendtgørelse", "other")
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-CODE = re.compile(r"^[0-9]{4}$")
-LINES = re.compile(r"^([0-9]+)(?:-([0-9]+))?$")
+# \Z, not $: `$` also matches before a final newline, which would let "lab\n" pass as a slug.
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+CODE = re.compile(r"^[0-9]{4}\Z")
+LINES = re.compile(r"^([0-9]+)(?:-([0-9]+))?\Z")
+STATUTE_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*\Z")   # lower-cased into IRIs: ASCII only
+SOURCE_ID = SLUG
 MAX_BYTES = 20 * 1024 * 1024
+#: Deeper than any record (a trial's exemption's source is 5 levels); checked before libyaml's
+#: composer, which recurses in C and would crash the interpreter on 100,000 nested brackets.
+MAX_DEPTH = 32
+#: An example of each required field, for "missing required field" messages.
+EXAMPLES = {
+    "id": "id: some-slug", "code": 'code: "0851"', "name": 'name: {da: "…", en: "…"}', "title": 'title: {da: "…", en: "…"}',
+    "programme": "programme: frikommune-ii", "number": "number: 4", "file": "file: 004_….txt",
+    "start": "start: 2017-07-01", "end": "end: 2020-12-31", "type": f"type: {STATUTE_TYPES[0]}",
+    "status": f"status: {STATUSES[0]}", "kind": f"kind: {KINDS[0]}", "decision": f"decision: {DECISIONS[0]}",
+    "text": 'text: "Fritagelse fra …"', "doc": 'doc: "004"', "lines": 'lines: "307-320"',
+    "evaluator": "evaluator: VIVE", "design": 'design: {da: "…"}', "members": 'members: ["0159", "0376"]',
+}
 
 
 class RecordError(ValueError):
     """A source record is wrong. Carries the place (file, line) and what would be valid."""
 
     def __init__(self, file: str | Path, line: int | None, message: str):
-        self.file, self.line, self.message = str(file), line, message
-        super().__init__(f"{self.file}:{line or 1}: {message}")
+        # Always one line: a value quoted in the message may hold a newline or a control character.
+        self.file, self.line, self.message = _one_line(str(file)), line, _one_line(message)
+        super().__init__(f"{self.file}:{line or 1}: {self.message}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class Record(dict):
@@ -64,7 +87,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Record:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise RecordError(loader.name, key_node.start_mark.line + 1, "mapping keys must be plain text")
+            raise RecordError(loader.name, key_node.start_mark.line + 1, "mapping keys must be plain text; write key: value with a name such as id or source")
         if key in rec:
             raise RecordError(loader.name, key_node.start_mark.line + 1, f"key {key!r} appears twice in one mapping; keep one")
         rec[key] = loader.construct_object(value_node, deep=True)
@@ -75,19 +98,51 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Record:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse one YAML file safely; any failure becomes a RecordError naming file and line."""
+def _check_depth(text: str, path: Path) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, reading libyaml's events (a flat loop, no recursion)."""
+    from yaml._yaml import CParser
+
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    parser, depth = CParser(text), 0
     try:
+        while (event := parser.get_event()) is not None:
+            if isinstance(event, starts):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise RecordError(path, event.start_mark.line + 1, f"YAML nested more than {MAX_DEPTH} levels "
+                                      "deep; records are at most a few levels deep")
+            elif isinstance(event, ends):
+                depth -= 1
+    except yaml.YAMLError:
+        pass  # the real load below reports it with its place
+    finally:
+        parser.dispose()
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse one YAML file safely; any failure becomes a RecordError naming file and line.
+
+    Safe: no tag constructs anything but plain values (`!!python/...` is refused, never run);
+    files over MAX_BYTES and nesting over MAX_DEPTH are refused before parsing."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise RecordError(path, None, f"file is {size} bytes; source records must be under {MAX_BYTES} bytes "
+                              "(split the file)")
         raw = path.read_bytes()
     except OSError as e:
-        raise RecordError(path, None, f"cannot read file ({e.strerror})") from None
+        raise RecordError(path, None, f"cannot read file ({e.strerror}); check that it exists and is readable") from None
     if len(raw) > MAX_BYTES:
-        raise RecordError(path, None, f"file is {len(raw)} bytes; source records must be under {MAX_BYTES} bytes")
+        raise RecordError(path, None, f"file is {len(raw)} bytes; source records must be under {MAX_BYTES} bytes "
+                          "(split the file)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise RecordError(path, line, f"bytes at offset {e.start} are not UTF-8; save the file as UTF-8") from None
+    if hasattr(yaml, "CSafeLoader"):
+        _check_depth(text, path)
     loader = _Loader(text)
     loader.name = str(path)
     try:
@@ -96,14 +151,25 @@ def load_yaml(path: Path) -> Any:
         raise
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        what = (e.problem or e.context or "invalid YAML").strip()
+        what = " ".join((e.problem or e.context or "invalid YAML").split())
         if "could not determine a constructor" in str(e):
             what = f"YAML tags such as {str(e).split('tag ')[-1].split()[0]} are not allowed; write plain values"
+        else:
+            if e.context and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+                # An unclosed quote or bracket: point at where it opens, say where it broke.
+                what = f"{what} at line {e.problem_mark.line + 1}, {' '.join(e.context.split())} that starts here"
+                mark = e.context_mark
+            what += "; check the quotes, brackets, colons and indentation here"
         raise RecordError(path, mark.line + 1 if mark else None, f"broken YAML: {what}") from None
+    except yaml.reader.ReaderError as e:
+        line = text[: e.position].count("\n") + 1 if isinstance(e.position, int) else None
+        char = e.character if isinstance(e.character, str) else chr(e.character)
+        raise RecordError(path, line, f"broken YAML: character U+{ord(char):04X} is not allowed in YAML "
+                          "(a control or non-printable character); delete it or write it as an escape in a double-quoted string") from None
     except yaml.YAMLError as e:
-        raise RecordError(path, None, f"broken YAML: {e}") from None
+        raise RecordError(path, None, f"broken YAML: {' '.join(str(e).split())}") from None
     except RecursionError:
-        raise RecordError(path, None, "YAML nested too deeply; records are at most a few levels deep") from None
+        raise RecordError(path, None, f"YAML nested more than {MAX_DEPTH} levels deep; records are at most a few levels deep") from None
     finally:
         loader.dispose()
 
@@ -111,8 +177,9 @@ def load_yaml(path: Path) -> Any:
 # ---- field checks --------------------------------------------------------------------------
 
 def _need(rec: Any, key: str, where: str, kind: type | tuple = str) -> Any:
-    if key not in rec or rec[key] in (None, ""):
-        raise rec.error(f"{where}: missing required field '{key}'")
+    if key not in rec or rec[key] is None or rec[key] == "":
+        example = EXAMPLES.get(key, f"{key}: …")
+        raise rec.error(f"{where}: missing required field '{key}'; add it, e.g. {example}")
     value = rec[key]
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
@@ -142,6 +209,8 @@ def _date(rec: Record, key: str, where: str, required: bool = True) -> str | Non
         return None
     value = _need(rec, key, where, (str, int))
     try:
+        if not re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", str(value)):
+            raise ValueError(value)
         return _dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
         raise rec.error(f"{where}: {key} {value!r} is not a real date; write YYYY-MM-DD, e.g. 2017-07-01", key) from None
@@ -163,16 +232,42 @@ def _langs(rec: Record, key: str, where: str, required=("da",)) -> Record:
         if lang not in ("da", "en"):
             raise rec.error(f"{where}: {key} has language {lang!r}; use da or en", key)
         if not isinstance(text, str) or text != text.strip() or not text:
-            raise rec.error(f"{where}: {key}.{lang} must be text without leading or trailing spaces", key)
+            raise rec.error(f"{where}: {key}.{lang} must be text without leading or trailing spaces; remove them", key)
     return value
+
+
+def _positive(rec: Record, key: str, where: str) -> int:
+    """A number that goes into an IRI: a whole number from 1."""
+    value = _need(rec, key, where, int)
+    if value < 1:
+        raise rec.error(f"{where}: {key} {value} must be a whole number from 1, e.g. {key}: 1", key)
+    return value
+
+
+def _optional_text(rec: Record, key: str, where: str) -> None:
+    """A free-text field (note, text, status_text): text if present."""
+    if key in rec and rec[key] is not None and not isinstance(rec[key], str):
+        raise rec.error(f"{where}: field '{key}' must be text, not {type(rec[key]).__name__} {rec[key]!r:.60}; "
+                        f"quote it if it is meant as text", key)
+
+
+def _optional_flag(rec: Record, key: str, where: str) -> None:
+    if key in rec and not isinstance(rec[key], bool):
+        raise rec.error(f"{where}: {key} must be true or false, not {rec[key]!r:.60}", key)
+
+
+def _optional_langs(rec: Record, key: str, where: str) -> None:
+    if key in rec and rec[key] is not None:
+        _langs(rec, key, where, required=())
 
 
 def _list(rec: Record, key: str, where: str) -> list:
     value = rec.get(key, [])
-    if value is None:
-        return []
+    if value is None:  # `key:` with nothing after it: an empty list, for every reader after us
+        rec[key] = []
+        return rec[key]
     if not isinstance(value, list):
-        raise rec.error(f"{where}: {key} must be a list, not {type(value).__name__}", key)
+        raise rec.error(f"{where}: {key} must be a list, not {type(value).__name__}; write {key}: [\"…\"] or one '- ' line per entry", key)
     return value
 
 
@@ -206,7 +301,7 @@ def _source(rec: Record, where: str, docs: dict[str, Record]) -> list[dict]:
             raise s.error(f"{where}: source lines {lines!r}: the range must start at 1 or later and not run backwards", "lines")
         count = docs[doc].get("_line_count")
         if count and end > count:
-            raise s.error(f"{where}: source lines {lines!r} run past the end of document {doc} ({count} lines)", "lines")
+            raise s.error(f"{where}: source lines {lines!r} run past the end of document {doc} ({count} lines); check the line numbers against the seed", "lines")
         out.append({"doc": doc, "start": start, "end": end})
     return out
 
@@ -246,7 +341,7 @@ def _unique(records: list[Record], key: str, what: str, scope=lambda r: "") -> N
         k = (scope(r), r[key])
         if k in seen:
             first = seen[k]
-            raise r.error(f"duplicate {what} {r[key]!r}; first defined at {first.file}:{first.line_of(key)}. Ids must be unique", key)
+            raise r.error(f"duplicate {what} {r[key]!r}; first defined at {first.file}:{first.line_of(key)}; rename one of them (ids must be unique)", key)
         seen[k] = r
 
 
@@ -254,14 +349,20 @@ def load(data_dir: str | Path, seeds_dir: str | Path | None = None) -> Records:
     """Load and check every record under `data_dir`. Raises RecordError at the first problem."""
     root = Path(data_dir)
     if not (root / "statutes.yaml").is_file():
-        raise RecordError(root, None, "not a data directory: statutes.yaml is missing")
+        raise RecordError(root, None, "not a data directory: statutes.yaml is missing; point --home at a folder with data/statutes.yaml")
     rec = Records(root=root)
 
     rec.sources = _top_list(root / "sources.yaml", load_yaml(root / "sources.yaml"), "sources")
     for s in rec.sources:
         s["id"] = str(_need(s, "id", "source", (str, int)))
+        if not SOURCE_ID.match(s["id"]):
+            raise s.error(f"source id {s['id']!r} must be lower-case letters, digits and hyphens, e.g. \"004\" (in quotes)", "id")
         _need(s, "file", f"source {s['id']}")
         _langs(s, "title", f"source {s['id']}")
+        for key in ("publisher", "kind", "note"):
+            _optional_text(s, key, f"source {s['id']}")
+        if "issued" in s:
+            s["issued"] = _date(s, "issued", f"source {s['id']}")
         if seeds_dir and (Path(seeds_dir) / s["file"]).is_file():
             s["_line_count"] = (Path(seeds_dir) / s["file"]).read_text(encoding="utf-8").count("\n") + 1
     _unique(rec.sources, "id", "source id")
@@ -276,10 +377,12 @@ def load(data_dir: str | Path, seeds_dir: str | Path | None = None) -> Records:
         p["_sources"] = _source(p, where, docs)
         for r in _list(p, "rounds", where):
             r = _expect_record(r, p.file, p.line_of("rounds"), f"{where} round")
-            _need(r, "number", f"{where} round", int)
+            _positive(r, "number", f"{where} round")
             for key in ("deadline", "in_force"):
                 r[key] = _date(r, key, f"{where} round {r['number']}", required=False)
+            _optional_flag(r, "expected", f"{where} round {r['number']}")
             r["_sources"] = _source(r, f"{where} round {r['number']}", docs)
+        _optional_text(p, "note", where)
     _unique(rec.programmes, "id", "programme id")
     programmes = {p["id"]: p for p in rec.programmes}
 
@@ -296,11 +399,16 @@ def load(data_dir: str | Path, seeds_dir: str | Path | None = None) -> Records:
     rec.statutes = _top_list(root / "statutes.yaml", load_yaml(root / "statutes.yaml"), "statutes")
     for s in rec.statutes:
         sid = _need(s, "id", "statute")
-        if not re.match(r"^[A-ZÆØÅ][A-ZÆØÅ0-9]*(?:-[A-ZÆØÅ0-9]+)*$", sid):
-            raise s.error(f"statute id {sid!r} must be an upper-case abbreviation such as SL or BEK-LAB", "id")
+        if not STATUTE_ID.match(sid):
+            raise s.error(f"statute id {sid!r} must be an upper-case abbreviation (A-Z, 0-9, hyphens) such as SL or BEK-LAB", "id")
         _langs(s, "title", f"statute {sid}")
         _one_of(s, "type", STATUTE_TYPES, f"statute {sid}")
         _text_list(s, "variants", f"statute {sid}")
+        if "eli" in s:
+            eli = _need(s, "eli", f"statute {sid}")
+            if not re.match(r"^https?://[^\s<>\"{}|\\^`]+\Z", eli):
+                raise s.error(f"statute {sid}: eli {eli!r} must be an http(s) IRI, e.g. "
+                              "https://www.retsinformation.dk/eli/lta/2024/701", "eli")
     _unique(rec.statutes, "id", "statute id")
 
     files = sorted((root / "networks").glob("*.yaml")) if (root / "networks").is_dir() else []
@@ -321,6 +429,8 @@ def load(data_dir: str | Path, seeds_dir: str | Path | None = None) -> Records:
             _slug(o, "id", where)
             _one_of(o, "kind", OUTCOME_KINDS, where)
             _langs(o, "name", where)
+            _optional_langs(o, "text", where)
+            _optional_text(o, "note", where)
             for t in _text_list(o, "trials", where):
                 if t not in trial_keys:
                     raise o.error(f"{where}: trial {t!r} is not a known trial; write programme/trial-id, e.g. frikommune-ii/{rec.trials[0]['id'] if rec.trials else 'some-trial'}", "trials")
@@ -338,9 +448,13 @@ def _load_trial_file(path: Path, rec: Records, docs, programmes, codes) -> None:
         network = _expect_record(data["network"], str(path), data.line_of("network"), "network")
         where = f"network in {path.name}"
         programme = _need(network, "programme", where)
-        number = _need(network, "number", where, int)
+        number = _positive(network, "number", where)
         where = f"network {number}"
         _langs(network, "name", where)
+        _optional_langs(network, "theme", where)
+        _text_list(network, "variants", where)
+        _optional_text(network, "note", where)
+        _need(network, "members", where, list)
         members = _text_list(network, "members", where)
         for code in members:
             if code not in codes:
@@ -365,6 +479,10 @@ def _load_trial_file(path: Path, rec: Records, docs, programmes, codes) -> None:
             _one_of(t, "status", STATUSES, where)
         t["start"] = _date(t, "start", where, required=t.get("status") in ("approved", "expected", "possible"))
         t["end"] = _date(t, "end", where, required=False)
+        for key in ("text", "status_text", "note"):
+            _optional_text(t, key, where)
+        _optional_langs(t, "outcome", where)
+        _optional_flag(t, "no_exemption_needed", where)
         for code in _text_list(t, "municipalities", where):
             if code not in codes:
                 raise t.error(f"{where}: municipality {code!r} is not in municipalities.yaml; use a four-digit kommunekode listed there", "municipalities")
@@ -397,11 +515,16 @@ def _load_trial_file(path: Path, rec: Records, docs, programmes, codes) -> None:
         _langs(a, "name", where)
         _one_of(a, "decision", DECISIONS, where)
         if "round" in a and a["round"] is not None:
-            _need(a, "round", where, int)
+            rnd = _positive(a, "round", where)
+            rounds = [r["number"] for r in programmes[programme].get("rounds") or []]
+            if rounds and rnd not in rounds:
+                raise a.error(f"{where}: round {rnd} is not a round of {programme}; use one of: "
+                              f"{', '.join(map(str, rounds))}", "round")
         if "trial" in a:
             _slug(a, "trial", where)
         if "reason" in a:
             _langs(a, "reason", where)
+        _optional_text(a, "note", where)
         a["_sources"] = _source(a, where, docs)
         rec.applications.append(a)
 
@@ -411,6 +534,7 @@ def _load_trial_file(path: Path, rec: Records, docs, programmes, codes) -> None:
         _need(e, "evaluator", where)
         _langs(e, "design", where)
         _text_list(e, "trials", where)
+        _optional_text(e, "note", where)
         e["programme"], e["network"] = programme, number
         e["_sources"] = _source(e, where, docs)
         rec.evaluations.append(e)
@@ -422,15 +546,15 @@ def _check_links(rec: Records) -> None:
         if "parent" in t:
             parent = trials.get((t["programme"], t["parent"]))
             if parent is None:
-                raise t.error(f"trial {t['id']}: parent {t['parent']!r} is not a trial of programme {t['programme']}", "parent")
+                raise t.error(f"trial {t['id']}: parent {t['parent']!r} is not a trial of programme {t['programme']}; use the id of a trial in the same programme", "parent")
             parent["_has_children"] = True
     for t in rec.trials:
         if "status" not in t and not t.get("_has_children"):
             raise t.error(f"trial {t['id']}: missing required field 'status'; use one of: {', '.join(STATUSES)}")
     for a in rec.applications:
         if a.get("trial") and (a["programme"], a["trial"]) not in trials:
-            raise a.error(f"application {a['id']}: trial {a['trial']!r} is not a trial of programme {a['programme']}", "trial")
+            raise a.error(f"application {a['id']}: trial {a['trial']!r} is not a trial of programme {a['programme']}; use the id of a trial in the same programme", "trial")
     for e in rec.evaluations:
         for t in e.get("trials", []):
             if (e["programme"], t) not in trials:
-                raise e.error(f"evaluation by {e['evaluator']}: trial {t!r} is not a trial of programme {e['programme']}", "trials")
+                raise e.error(f"evaluation by {e['evaluator']}: trial {t!r} is not a trial of programme {e['programme']}; use the id of a trial in the same programme", "trials")
