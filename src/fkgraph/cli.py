@@ -24,7 +24,8 @@ class Fail(click.ClickException):
         self.exit_code = code
 
     def show(self, file=None) -> None:
-        click.echo(f"fkgraph: {self.format_message()}", err=True)
+        # One line, whatever the message holds (a library's multi-line parser error included).
+        click.echo(f"fkgraph: {' '.join(self.format_message().split())}", err=True)
 
 
 def handled(fn):
@@ -32,6 +33,8 @@ def handled(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from .citations import CitationError
+        from .endpoint import EndpointError
+        from .locks import OutputBusy
         from .queries import QueryError
         from .records import RecordError
 
@@ -46,6 +49,12 @@ def handled(fn):
             raise Fail("the data does not conform to ontology/shapes.ttl; nothing was written", 1) from None
         except QueryError as e:
             raise Fail(str(e), 2) from None
+        except EndpointError as e:
+            raise Fail(str(e), e.code) from None
+        except TimeoutError as e:  # fkgraph.timeouts.QueryTimeout: an embedded query stopped at --timeout
+            raise Fail(str(e), 1) from None
+        except OutputBusy as e:  # another build holds the output folder's lock
+            raise Fail(str(e), 1) from None
         except FileNotFoundError as e:
             raise Fail(str(e), 2) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
@@ -108,46 +117,125 @@ def build(obj, output):
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "turtle", "json", "junit"]), default="text",
+              show_default=True,
+              help="text: grouped by shape, for people; turtle: a SHACL sh:ValidationReport; "
+                   "json; junit: JUnit XML with one test case per shape, for CI.")
+@click.option("--engine", type=click.Choice(["pyshacl", "fast"]), default="pyshacl", show_default=True,
+              help="pyshacl (the reference) or fast (the `shacl` package, extra `fast`; same results, "
+                   "about 100x faster on large graphs).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the report to this file (atomically) instead of standard output.")
 @click.pass_obj
 @handled
-def validate(obj, files, fmt):
+def validate(obj, files, fmt, engine, output):
     """Validate the data (built in memory) or the given RDF FILES against the shapes.
 
-    Exit 0 when the graph conforms, 1 when it does not.
+    Exit 0 when the graph conforms, 1 when it does not, 2 when an input cannot be read.
 
-    Example: fkgraph validate dist/fkgraph.ttl
+    \b
+    Examples:
+      fkgraph validate                          the data in data/, report grouped by shape
+      fkgraph validate dist/fkgraph.ttl
+      fkgraph validate --format junit -o reports/shapes.xml
     """
+    from . import graph
+
+    target = None
+    if files:
+        try:
+            target = graph.from_files(files)
+        except (SyntaxError, ValueError, OSError) as e:
+            raise Fail(f"cannot read RDF: {e}", 2) from None
     try:
-        report = api.validate(list(files) if files else None, home=obj["home"])
-    except (SyntaxError, ValueError) as e:
-        from .records import RecordError
-        if isinstance(e, RecordError):
-            raise
-        raise Fail(f"cannot read RDF: {e}", 2) from None
-    click.echo(report.json() if fmt == "json" else report.text())
+        report = api.validate(target, home=obj["home"], engine=engine)
+    except ImportError as e:  # fkgraph.engines.EngineUnavailable: the extra is not installed
+        raise Fail(str(e), 2) from None
+    text = report.render(fmt)
+    if output:
+        from pathlib import Path
+        path = Path(output)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
     if not report.conforms:
         sys.exit(1)
 
 
 @cli.command()
-@click.argument("name")
+@click.option("--output", "-o", default="dist/ontology", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for index.html, with fk.ttl and shapes.ttl beside it.")
+@click.pass_obj
+@handled
+def docs(obj, output):
+    """Write HTML documentation of the ontology and its shapes to OUTPUT/index.html.
+
+    Danish and English side by side. Exit 1 when the ontology has gaps the page cannot cover
+    (a term without a label or definition in either language, a link to an undeclared fk: term).
+
+    Example: fkgraph docs --output dist/ontology
+    """
+    from .docs import DocsError
+
+    try:
+        result = api.docs(output, home=obj["home"])
+    except DocsError as e:
+        raise Fail(str(e), 2) from None
+    for w in result.warnings:
+        click.echo(f"fkgraph docs: warning: {w}", err=True)
+    if result.warnings:
+        raise Fail(f"{len(result.warnings)} warning(s): the ontology documentation is incomplete", 1)
+    click.echo(f"{output}/index.html: ontology documentation written", err=True)
+
+
+@cli.command(context_settings={"help_option_names": []})
+@click.argument("name", required=False)
+@click.option("--help", "-h", "show_help", is_flag=True,
+              help="Show this message; after NAME, show that query's description and parameters.")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="A query parameter; repeatable. Names, codes, citations and IRIs are accepted.")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
               help="Output format (default: table on a terminal, csv in a pipe).")
+@click.option("--endpoint", metavar="URL", help="Run on this SPARQL 1.1 endpoint instead of the embedded store, "
+              "e.g. http://127.0.0.1:7878/query (credentials: $FKGRAPH_ENDPOINT_USER/_PASSWORD or ~/.netrc).")
+@click.option("--graph", metavar="IRI", help="With --endpoint: the named graph to query (default: the default graph).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Stop the query after S seconds (embedded: no limit by default; --endpoint: default 60).")
 @click.pass_obj
 @handled
-def query(obj, name, params, fmt):
+def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_help=False):
     """Run a stored query by NAME (see `fkgraph queries`) or a .rq FILE.
 
-    Builds the graph from data/ in memory: no server and no prior build needed.
+    Builds the graph from data/ in memory: no server and no prior build needed. With
+    --endpoint the same query text runs on a SPARQL 1.1 endpoint instead.
 
-    Example: fkgraph query most-exempted-statutes --format csv
+    \b
+    Example: fkgraph query most-exempted-statutes -p network=4 --format csv
+             fkgraph query trials-exempting --help     (one query's parameters)
     """
     from .queries import render
 
-    rows = api.query(name, parse_params(params), built=api.build(obj["home"], obj["base"]), home=obj["home"])
+    if show_help or not name:
+        if not name:
+            click.echo(click.get_current_context().get_help())
+            if not show_help:
+                raise Fail("give a query NAME; list them with `fkgraph queries`", 2)
+            return
+        from . import resources
+        from .queries import describe, find
+        click.echo(describe(find(name, resources.queries_dir(obj["home"]))), nl=False)
+        return
+    if endpoint:
+        from . import endpoint as remote
+        rows = remote.query(name, endpoint, parse_params(params), home=obj["home"], graph=graph, timeout=timeout)
+        click.echo(render(rows, default_format(fmt)), nl=False)
+        return
+    if graph:
+        raise Fail("--graph applies to a remote query: add --endpoint URL", 2)
+    rows = api.query(name, parse_params(params), built=api.build(obj["home"], obj["base"]), home=obj["home"],
+                     timeout=timeout)
     click.echo(render(rows, default_format(fmt)), nl=False)
 
 
@@ -168,18 +256,28 @@ def queries(obj, fmt):
 
 
 @cli.command()
-@click.option("--format", "-f", "fmt", type=click.Choice(["turtle", "ntriples"]), default=None,
-              help="Default: from the output file's extension (.ttl, .nt).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["turtle", "ntriples", "jsonld"]), default=None,
+              help="Default: from the output file's extension (.ttl, .nt, .jsonld, each optionally .gz).")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--gzip", "gz", is_flag=True, default=None,
+              help="gzip the file (deterministic: no name, mtime 0); adds .gz to the name. Default: when OUTPUT ends in .gz.")
 @click.pass_obj
 @handled
-def export(obj, fmt, output):
+def export(obj, fmt, output, gz):
     """Write the graph to a file, atomically (a temporary file renamed into place).
 
+    Output is sorted and byte-identical for the same data (Turtle grouped by subject with
+    prefixes, N-Triples one sorted line per triple, JSON-LD flattened with its context inline).
+    For the dumps together with DCAT-AP and VoID descriptions, see `fkgraph publish`.
+
+    \b
     Example: fkgraph export --format ntriples --output dist/fkgraph.nt
+             fkgraph export --output dist/fkgraph.jsonld --gzip
     """
+    from .export import export as write
+
     built = api.build(obj["home"], obj["base"])
-    path = api.export(built, output, fmt)
+    path = write(built.store, output, fmt, gz)
     click.echo(f"{path}: {len(built)} triples", err=True)
 
 
@@ -200,6 +298,246 @@ def cite(obj, text, fmt):
     found = api.cite(text, obj["home"], obj["base"])
     columns = ["statute", "provision", "iri", "note"]
     click.echo(render(Rows(columns, [[r[c] for c in columns] for r in found]), default_format(fmt)), nl=False)
+
+
+@cli.command()
+@click.option("--endpoint", required=True, metavar="URL",
+              help="The SPARQL query endpoint, e.g. http://127.0.0.1:7878/query (used for the count check).")
+@click.option("--store", metavar="URL", help="The Graph Store Protocol endpoint (default: Oxigraph's, "
+              "…/query → …/store; Fuseki: …/DATASET/data; GraphDB: …/repositories/ID/rdf-graphs/service).")
+@click.option("--graph", metavar="IRI", help="The named graph to write (default: the store's default graph).")
+@click.option("--replace", is_flag=True, help="Replace the graph (PUT the first chunk, POST the rest); "
+              "default: add to it (POST).")
+@click.option("--chunk", type=click.IntRange(min=1), default=50_000, show_default=True, metavar="N",
+              help="Triples per request.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True, metavar="S",
+              help="Seconds to wait for each request.")
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
+@click.pass_obj
+@handled
+def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
+    """Upload the built, validated graph to a SPARQL 1.1 store, then check its triple count.
+
+    Credentials come from $FKGRAPH_ENDPOINT_USER and $FKGRAPH_ENDPOINT_PASSWORD or ~/.netrc,
+    never from the command line.
+
+    Example: fkgraph push --endpoint http://127.0.0.1:7878/query --graph https://w3id.org/fkgraph/graph --replace
+    """
+    from . import endpoint as remote
+
+    target = remote.Endpoint(endpoint, store=store, graph=graph, timeout=timeout)
+    built = api.build(obj["home"], obj["base"])
+    if not no_validate:
+        report = api.validate(built, home=obj["home"])
+        if not report.conforms:
+            raise api.BuildError(report)
+    total = len(built)
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label="pushing", file=sys.stderr) as bar:
+            result = remote.push(built.store, target, replace=replace, chunk_size=chunk, progress=bar.update)
+    else:
+        result = remote.push(built.store, target, replace=replace, chunk_size=chunk)
+    where = f"graph <{result.graph}>" if result.graph else "the default graph"
+    click.echo(f"{result.endpoint}: sent {result.triples} triples in {result.chunks} request(s) "
+               f"({result.seconds:.1f} s); {where} now holds {result.count}", err=True)
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="0 picks a free port.")
+@click.option("--bind", "host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="Address to listen on; a non-loopback address needs --public.")
+@click.option("--public", is_flag=True, help="Allow a non-loopback --bind (anyone who reaches it can query).")
+@click.option("--writable", is_flag=True, help="Accept SPARQL UPDATE and Graph Store writes (default: read-only).")
+@click.option("--location", type=click.Path(file_okay=False), metavar="DIR",
+              help="Keep the Oxigraph store in DIR (new or empty; default: a temporary directory).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Stop any query after S seconds.")
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
+@click.pass_obj
+@handled
+def serve(obj, port, host, public, writable, location, timeout, no_validate):
+    """Serve the built, validated graph as a SPARQL endpoint (the `oxigraph` server) until Ctrl-C.
+
+    Read-only and on 127.0.0.1 by default. Prints the query URL on standard output.
+
+    Example: fkgraph serve --port 7878   then   fkgraph query NAME --endpoint http://127.0.0.1:7878/query
+    """
+    from . import serve as server
+
+    server.check_bind(host, public)
+    built = api.build(obj["home"], obj["base"])
+    if not no_validate:
+        report = api.validate(built, home=obj["home"])
+        if not report.conforms:
+            raise api.BuildError(report)
+
+    def ready(srv, triples):
+        mode = "read-write" if writable else "read-only"
+        click.echo(f"fkgraph: serving {triples} triples, {mode}, until Ctrl-C", err=True)
+        click.echo(srv.url)
+        sys.stdout.flush()
+
+    status = server.serve(built.store, host, port, public=public, writable=writable, location=location,
+                          timeout=timeout, on_ready=ready)
+    if status:
+        raise Fail(f"the oxigraph server stopped with status {status}", 1)
+    click.echo("fkgraph: server stopped", err=True)
+
+
+def _publishable(obj, no_validate: bool):
+    """Build, and unless told otherwise validate: nothing non-conforming is published."""
+    built = api.build(obj["home"], obj["base"])
+    if not no_validate:
+        report = api.validate(built, home=obj["home"])
+        if not report.conforms:
+            raise api.BuildError(report)
+    return built
+
+
+_SITE_URL_HELP = ("Public URL the files are served from, used in dcat.ttl, void.ttl and the rewrite rules "
+                  "(default: the IRI base, which w3id redirects to the site).")
+
+
+@cli.command()
+@click.option("--output", "-o", default="dist", show_default=True, type=click.Path(file_okay=False),
+              help="Folder to write into.")
+@click.option("--base", "base_url", metavar="URL", help=_SITE_URL_HELP)
+@click.option("--endpoint", metavar="URL", help="A SPARQL endpoint serving the data (a DataService in DCAT, void:sparqlEndpoint).")
+@click.option("--gzip", "gz", is_flag=True, help="Also write .gz copies of the dumps (described as distributions too).")
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
+@click.pass_obj
+@handled
+def publish(obj, output, base_url, endpoint, gz, no_validate):
+    """Write the dumps with their DCAT-AP 3 and VoID descriptions.
+
+    \b
+    OUTPUT/dump/fkgraph.ttl, .nt, .jsonld (+ .gz)   sorted, byte-identical for the same data
+    OUTPUT/dump/context.jsonld                      the JSON-LD context as a file
+    OUTPUT/dcat.ttl                                 DCAT-AP 3.0.1 catalogue, dataset, distributions
+    OUTPUT/void.ttl, OUTPUT/.well-known/void        VoID: sizes, partitions, examples, dumps
+
+    Dates come from the data (the newest dated source) or $SOURCE_DATE_EPOCH, never the clock.
+
+    Example: fkgraph publish --output dist --base https://example.org/fkgraph/ --gzip
+    """
+    from .export import ExportError, publish as write
+
+    built = _publishable(obj, no_validate)
+    try:
+        pub = write(built.store, output, base_url, built.base, endpoint, gz)
+    except ExportError as e:
+        raise Fail(str(e), 2) from None
+    click.echo(f"{pub.directory}: {len(pub.dumps)} dumps of {len(built)} triples, dcat.ttl, void.ttl", err=True)
+
+
+@cli.command()
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the site into (new, empty, or a site written before: it is replaced whole).")
+@click.option("--base", "base_url", metavar="URL", help=_SITE_URL_HELP)
+@click.option("--endpoint", metavar="URL", help="A SPARQL endpoint serving the data, named in dcat.ttl and void.ttl.")
+@click.option("--gzip", "gz", is_flag=True, help="Also offer gzip copies of the dumps.")
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
+@click.pass_obj
+@handled
+def site(obj, output, base_url, endpoint, gz, no_validate):
+    """Write a static linked-data site (HTML, no JavaScript) with the dumps, DCAT-AP and VoID.
+
+    \b
+    index.html                  counts, a chart of the most exempted statutes, the stored
+                                questions with their answers
+    id/<path>.html .ttl .jsonld one page per network, trial, municipality, statute, provision
+                                and programme; paths mirror the IRIs ({base}id/statute/lab →
+                                id/statute/lab.html), Turtle and JSON-LD beside each page
+    data.html, .htaccess        dumps, dcat.ttl, void.ttl, .well-known/void and the
+                                content-negotiation rules (w3id style)
+    ontology/                   the ontology (fk.ttl) and its terms
+
+    Example: fkgraph site --output public --base https://example.org/fkgraph/
+    """
+    from . import resources
+    from .export import ExportError
+    from .site import SiteError, build as write
+
+    built = _publishable(obj, no_validate)
+    try:
+        report = write(built, output, queries_dir=resources.queries_dir(obj["home"]),
+                       ontology_file=resources.ontology_file(obj["home"]), base_url=base_url, endpoint=endpoint, gzip=gz)
+    except (ExportError, SiteError) as e:
+        raise Fail(str(e), 2) from None
+    click.echo(f"{report.directory}: {report.pages} pages ({report.resources} resources), "
+               f"{len(report.publication.dumps)} dumps", err=True)
+
+
+def _validate_with(engine: str, files: list, home) -> "api.Report":
+    """api.validate with a chosen engine (api.validate runs the reference engine, pyshacl)."""
+    from . import graph, resources
+    from .validate import validate as run
+
+    target = graph.from_files(files) if files else api.build(home)
+    with slow_step(f"validating with the {engine} engine"):
+        return run(target, resources.shapes_file(home), resources.ontology_file(home), engine=engine)
+
+
+class slow_step:
+    """On a terminal, a step that is still running after `after` seconds says so on stderr, and
+    its duration when it ends; quick steps and pipes stay silent."""
+
+    def __init__(self, label: str, after: float = 2.0):
+        self.label, self.after, self.shown, self.timer = label, after, False, None
+
+    def _show(self) -> None:
+        self.shown = True
+        click.echo(f"{self.label} …", err=True, nl=False)
+
+    def __enter__(self):
+        import threading
+        import time
+
+        self.t0 = time.perf_counter()
+        if sys.stderr.isatty():
+            self.timer = threading.Timer(self.after, self._show)
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        import time
+
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.shown:
+            click.echo(f" {'failed' if exc[0] else 'done'} ({time.perf_counter() - self.t0:.1f} s)", err=True)
+        return False
+
+
+@cli.command()
+@click.option("--trials", "-n", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Number of trials (sub-trials included).")
+@click.option("--seed", "-s", type=int, default=0, show_default=True, help="Random seed: same seed, same bytes.")
+@click.option("--inject", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Break this many trials for each kind of violation (see fkgraph.synth.VIOLATIONS).")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="File to write; the format follows the extension (.nt, .ttl, .jsonld, optionally .gz).")
+@click.pass_obj
+@handled
+def synth(obj, trials, seed, inject, output):
+    """Write a synthetic graph shaped like the real data, for benchmarks and scale tests.
+
+    Deterministic by seed; with --inject K, K trials are broken for each kind of violation and
+    listed on stderr (kind and trial id), so a validator's report can be checked against them.
+
+    Example: fkgraph synth --trials 100000 --seed 1 --output /tmp/synth-100k.nt
+    """
+    from . import synth as _synth
+
+    try:
+        with slow_step(f"generating {trials} trials"):
+            path, n, injected = _synth.write(output, trials, seed, inject, base=obj["base"])
+    except ValueError as e:
+        raise Fail(str(e), 2) from None
+    for v in injected:
+        click.echo(f"injected {v.kind}: {v.trial}", err=True)
+    click.echo(f"{path}: {n} triples, {trials} trials, {len(injected)} injected violation(s)", err=True)
 
 
 def main() -> None:
