@@ -111,16 +111,12 @@ def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None 
 
 def citation_canonicalizer(built: Built):
     """Text → canonical citation of its first provision, or None (for query parameters)."""
-    index = None
+    parse = None
 
     def canonical(text: str) -> str | None:
-        nonlocal index
-        index = index or graph.statute_index(built.records)  # only when a parameter needs it
-        try:
-            found = citations.parse(text, index)
-        except citations.CitationError:
-            return None
-        return found[0].canonical() if len(found) == 1 else None
+        nonlocal parse  # the statute index is read only when a parameter needs it
+        parse = parse or citations.canonicalizer(graph.statute_index(built.records))
+        return parse(text)
     return canonical
 
 

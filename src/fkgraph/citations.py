@@ -954,3 +954,15 @@ def iter_provisions(texts: Iterable[str], index: StatuteIndex) -> Iterator[Provi
             if p not in seen:
                 seen.add(p)
                 yield p
+
+
+def canonicalizer(index: "StatuteIndex"):
+    """Text → the canonical text of the one provision it cites, or None (for query parameters
+    typed as free text, e.g. "servicelovens § 52 stk. 3" → "SL § 52, stk. 3")."""
+    def canonical(text: str) -> str | None:
+        try:
+            found = parse(text, index)
+        except CitationError:
+            return None
+        return found[0].canonical() if len(found) == 1 else None
+    return canonical

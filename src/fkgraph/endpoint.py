@@ -497,14 +497,7 @@ def _canonicalizer(home):
         index = citations.StatuteIndex.from_records(list(data or []))
     except Exception:  # no statutes at hand: names, codes and IRIs still resolve
         return None
-
-    def canonical(text: str) -> str | None:
-        try:
-            found = citations.parse(text, index)
-        except citations.CitationError:
-            return None
-        return found[0].canonical() if len(found) == 1 else None
-    return canonical
+    return citations.canonicalizer(index)
 
 
 def as_endpoint(target: Endpoint | str, graph: str | None = None, timeout: float | None = None) -> Endpoint:
