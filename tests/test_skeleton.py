@@ -142,3 +142,15 @@ def test_validate_conforming_data_exits_zero():
     result = run("validate")
     assert result.exit_code == 0, result.output
     assert "conforms" in result.output
+
+
+def test_stats_counts_match_the_records(built):
+    rows = dict(api.stats(built).rows)
+    assert rows["triples"] == len(built.store)
+    assert rows["fk:Trial"] == len(built.records.trials)
+    assert rows["fk:Municipality"] == len(built.records.municipalities)
+    assert rows["fk:Application"] == len(built.records.applications)
+    exemptions = sum(len(ex.get("cites") or []) for t in built.records.trials for ex in t.get("exemptions") or [])
+    assert rows["fk:Exemption"] == exemptions
+    result = run("stats", "--format", "csv")
+    assert result.exit_code == 0 and result.output.splitlines()[0] == "what,count"

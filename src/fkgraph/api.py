@@ -151,3 +151,45 @@ def _statute_index(home) -> citations.StatuteIndex:
     """Statutes only: `cite` must not fail because some unrelated record is being edited."""
     data = records.load_yaml(resources.data_dir(home) / "statutes.yaml")
     return citations.StatuteIndex.from_records(list(data or []))
+
+
+def publishable(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, validate: bool = True) -> Built:
+    """Build and, unless told otherwise, validate: nothing non-conforming is published."""
+    built = build(home, base)
+    if validate:
+        report = globals()["validate"](built, home=home)
+        if not report.conforms:
+            raise BuildError(report)
+    return built
+
+
+def publish(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
+            base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
+    """Dumps + DCAT-AP 3 + VoID into `output` (see fkgraph.export.publish)."""
+    built = publishable(home, base, validate)
+    return _export.publish(built.store, output, base_url, built.base, endpoint, gzip)
+
+
+def site(output: str | os.PathLike, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
+         base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
+    """The static linked-data site (see fkgraph.site.build)."""
+    from . import site as _site
+
+    built = publishable(home, base, validate)
+    return _site.build(built, output, queries_dir=resources.queries_dir(home),
+                       ontology_file=resources.ontology_file(home), base_url=base_url, endpoint=endpoint, gzip=gzip)
+
+
+_STATS = """
+SELECT ?class (COUNT(DISTINCT ?s) AS ?resources) WHERE { ?s a ?c . BIND(STR(?c) AS ?class) }
+GROUP BY ?class ORDER BY DESC(?resources) ?class"""
+
+
+def stats(built: Built) -> _queries.Rows:
+    """Triples, then resources per class (class IRIs shortened with the project's prefixes)."""
+    rows = [["triples", len(built.store)]]
+    for sol in built.store.query(_STATS):
+        iri = sol["class"].value
+        short = next((f"{p}:{iri[len(ns):]}" for p, ns in graph.PREFIXES.items() if iri.startswith(ns)), iri)
+        rows.append([short, int(sol["resources"].value)])
+    return _queries.Rows(["what", "count"], rows)

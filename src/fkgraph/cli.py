@@ -148,16 +148,14 @@ def validate(obj, files, fmt, engine, output):
         except (SyntaxError, ValueError, OSError) as e:
             raise Fail(f"cannot read RDF: {e}", 2) from None
     try:
-        report = api.validate(target, home=obj["home"], engine=engine)
+        with slow_step(f"validating with the {engine} engine"):
+            report = api.validate(target, home=obj["home"], engine=engine)
     except ImportError as e:  # fkgraph.engines.EngineUnavailable: the extra is not installed
         raise Fail(str(e), 2) from None
     text = report.render(fmt)
     if output:
-        from pathlib import Path
-        path = Path(output)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        from .export import write_bytes
+        write_bytes(output, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
     else:
         click.echo(text, nl=not text.endswith("\n"))
     if not report.conforms:
@@ -326,11 +324,7 @@ def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
     from . import endpoint as remote
 
     target = remote.Endpoint(endpoint, store=store, graph=graph, timeout=timeout)
-    built = api.build(obj["home"], obj["base"])
-    if not no_validate:
-        report = api.validate(built, home=obj["home"])
-        if not report.conforms:
-            raise api.BuildError(report)
+    built = api.publishable(obj["home"], obj["base"], validate=not no_validate)
     total = len(built)
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="pushing", file=sys.stderr) as bar:
@@ -365,11 +359,7 @@ def serve(obj, port, host, public, writable, location, timeout, no_validate):
     from . import serve as server
 
     server.check_bind(host, public)
-    built = api.build(obj["home"], obj["base"])
-    if not no_validate:
-        report = api.validate(built, home=obj["home"])
-        if not report.conforms:
-            raise api.BuildError(report)
+    built = api.publishable(obj["home"], obj["base"], validate=not no_validate)
 
     def ready(srv, triples):
         mode = "read-write" if writable else "read-only"
@@ -384,14 +374,6 @@ def serve(obj, port, host, public, writable, location, timeout, no_validate):
     click.echo("fkgraph: server stopped", err=True)
 
 
-def _publishable(obj, no_validate: bool):
-    """Build, and unless told otherwise validate: nothing non-conforming is published."""
-    built = api.build(obj["home"], obj["base"])
-    if not no_validate:
-        report = api.validate(built, home=obj["home"])
-        if not report.conforms:
-            raise api.BuildError(report)
-    return built
 
 
 _SITE_URL_HELP = ("Public URL the files are served from, used in dcat.ttl, void.ttl and the rewrite rules "
@@ -420,14 +402,13 @@ def publish(obj, output, base_url, endpoint, gz, no_validate):
 
     Example: fkgraph publish --output dist --base https://example.org/fkgraph/ --gzip
     """
-    from .export import ExportError, publish as write
+    from .export import ExportError
 
-    built = _publishable(obj, no_validate)
     try:
-        pub = write(built.store, output, base_url, built.base, endpoint, gz)
+        pub = api.publish(output, obj["home"], obj["base"], base_url, endpoint, gz, validate=not no_validate)
     except ExportError as e:
         raise Fail(str(e), 2) from None
-    click.echo(f"{pub.directory}: {len(pub.dumps)} dumps of {len(built)} triples, dcat.ttl, void.ttl", err=True)
+    click.echo(f"{pub.directory}: {len(pub.dumps)} dumps, dcat.ttl, void.ttl", err=True)
 
 
 @cli.command()
@@ -454,28 +435,15 @@ def site(obj, output, base_url, endpoint, gz, no_validate):
 
     Example: fkgraph site --output public --base https://example.org/fkgraph/
     """
-    from . import resources
     from .export import ExportError
-    from .site import SiteError, build as write
+    from .site import SiteError
 
-    built = _publishable(obj, no_validate)
     try:
-        report = write(built, output, queries_dir=resources.queries_dir(obj["home"]),
-                       ontology_file=resources.ontology_file(obj["home"]), base_url=base_url, endpoint=endpoint, gzip=gz)
+        report = api.site(output, obj["home"], obj["base"], base_url, endpoint, gz, validate=not no_validate)
     except (ExportError, SiteError) as e:
         raise Fail(str(e), 2) from None
     click.echo(f"{report.directory}: {report.pages} pages ({report.resources} resources), "
                f"{len(report.publication.dumps)} dumps", err=True)
-
-
-def _validate_with(engine: str, files: list, home) -> "api.Report":
-    """api.validate with a chosen engine (api.validate runs the reference engine, pyshacl)."""
-    from . import graph, resources
-    from .validate import validate as run
-
-    target = graph.from_files(files) if files else api.build(home)
-    with slow_step(f"validating with the {engine} engine"):
-        return run(target, resources.shapes_file(home), resources.ontology_file(home), engine=engine)
 
 
 class slow_step:
@@ -538,6 +506,20 @@ def synth(obj, trials, seed, inject, output):
     for v in injected:
         click.echo(f"injected {v.kind}: {v.trial}", err=True)
     click.echo(f"{path}: {n} triples, {trials} trials, {len(injected)} injected violation(s)", err=True)
+
+
+@cli.command()
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS))
+@click.pass_obj
+@handled
+def stats(obj, fmt):
+    """Count what the graph holds: triples, and resources per class.
+
+    Example: fkgraph stats --format markdown
+    """
+    from .queries import render
+
+    click.echo(render(api.stats(api.build(obj["home"], obj["base"])), default_format(fmt)), nl=False)
 
 
 def main() -> None:
