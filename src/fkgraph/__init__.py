@@ -8,10 +8,14 @@ The Python API mirrors the command line (`fkgraph build` is `fkgraph.build()`, a
     True
     >>> fkgraph.query("most-exempted-statutes", built=built).rows[0]
     >>> fkgraph.export(built, "dist/fkgraph.ttl")
+    >>> fkgraph.cite("servicelovens § 52, stk. 3")    # = fkgraph cite "…"
+    >>> fkgraph.publish("dist"); fkgraph.site("public")
 """
 from __future__ import annotations
 
-from .api import build, export, query, validate, load_records, BuildError  # noqa: F401
+from .api import (BuildError, build, build_to, cite, docs, export, load_records, publish,  # noqa: F401
+                  query, site, stats, validate)
 
 __version__ = "0.1.0"
-__all__ = ["build", "validate", "query", "export", "load_records", "BuildError"]
+__all__ = ["build", "build_to", "validate", "query", "export", "publish", "site", "docs", "cite", "stats",
+           "load_records", "BuildError"]
