@@ -380,13 +380,23 @@ _SITE_URL_HELP = ("Public URL the files are served from, used in dcat.ttl, void.
                   "(default: the IRI base, which w3id redirects to the site).")
 
 
+def publishing_options(fn):
+    """The options `publish` and `site` share."""
+    for option in reversed([
+        click.option("--base", "base_url", metavar="URL", help=_SITE_URL_HELP),
+        click.option("--endpoint", metavar="URL",
+                     help="A SPARQL endpoint serving the data (a DataService in dcat.ttl, void:sparqlEndpoint)."),
+        click.option("--gzip", "gz", is_flag=True, help="Also write .gz copies of the dumps (described as distributions too)."),
+        click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it)."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
 @cli.command()
 @click.option("--output", "-o", default="dist", show_default=True, type=click.Path(file_okay=False),
               help="Folder to write into.")
-@click.option("--base", "base_url", metavar="URL", help=_SITE_URL_HELP)
-@click.option("--endpoint", metavar="URL", help="A SPARQL endpoint serving the data (a DataService in DCAT, void:sparqlEndpoint).")
-@click.option("--gzip", "gz", is_flag=True, help="Also write .gz copies of the dumps (described as distributions too).")
-@click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
+@publishing_options
 @click.pass_obj
 @handled
 def publish(obj, output, base_url, endpoint, gz, no_validate):
@@ -414,10 +424,7 @@ def publish(obj, output, base_url, endpoint, gz, no_validate):
 @cli.command()
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False),
               help="Folder to write the site into (new, empty, or a site written before: it is replaced whole).")
-@click.option("--base", "base_url", metavar="URL", help=_SITE_URL_HELP)
-@click.option("--endpoint", metavar="URL", help="A SPARQL endpoint serving the data, named in dcat.ttl and void.ttl.")
-@click.option("--gzip", "gz", is_flag=True, help="Also offer gzip copies of the dumps.")
-@click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
+@publishing_options
 @click.pass_obj
 @handled
 def site(obj, output, base_url, endpoint, gz, no_validate):
