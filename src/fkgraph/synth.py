@@ -29,6 +29,18 @@ VIOLATIONS = {
     "parent-with-status": "a parent trial (with sub-trials) that carries its own status",
 }
 
+# The shape (in ontology/shapes.ttl, namespace fksh:) that must report each kind of violation,
+# with the injected trial as focus node. trial-without-source also reports the trial's exemptions,
+# which take their source from the trial.
+CAUGHT_BY = {
+    "trial-without-status": "TrialStatusRequired",
+    "trial-without-network": "TrialNetworkRequired",
+    "trial-without-source": "Source",
+    "start-outside-programme": "TrialStartInProgrammePeriod",
+    "municipality-not-member": "TrialMunicipalitiesInNetwork",
+    "parent-with-status": "ParentTrialHasNoStatus",
+}
+
 SOURCES = [("000", 99), ("001", 94), ("002", 103), ("003", 58), ("004", 3316)]
 
 
@@ -165,3 +177,34 @@ def _inject(rec: Records, count: int, rng: random.Random) -> list[Injected]:
                 t["municipalities"] = [outsider]
             out.append(Injected(kind, t["id"]))
     return out
+
+
+def write(path: str | Path, trials: int = 1000, seed: int = 0, inject: int = 0, fmt: str | None = None,
+          base: str | None = None) -> tuple[Path, int, list[Injected]]:
+    """Generate, build and write a synthetic graph atomically (format from the extension: .nt,
+    .ttl, .jsonld, optionally .gz). Returns (path written, number of triples, injected violations).
+
+    Same arguments, same bytes: the generator is seeded and the writers are deterministic."""
+    from . import graph, iris
+    from .export import export as export_store, format_for, gzip_bytes, write_bytes
+
+    if trials < 1:
+        raise ValueError(f"--trials {trials}: give at least 1")
+    if inject < 0:
+        raise ValueError(f"--inject {inject}: give 0 or more violations of each kind")
+    records, injected = generate(trials, seed, inject)
+    built = graph.build(records, base=base or iris.DEFAULT_BASE)
+    fmt = fmt or format_for(path)
+    if fmt == "ntriples":  # the fast path: pyoxigraph's own N-Triples, sorted like export.ntriples
+        import pyoxigraph as ox
+
+        lines = built.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).splitlines(keepends=True)
+        lines.sort()
+        data = b"".join(lines)
+        out = Path(path)
+        if out.suffix == ".gz":
+            data = gzip_bytes(data)
+        written = write_bytes(out, data)
+    else:
+        written = export_store(built.store, path, fmt)
+    return written, len(built.store), injected

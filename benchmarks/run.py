@@ -1,0 +1,415 @@
+"""fkgraph against rdflib + pyshacl defaults, on the same synthetic data, at 1k, 10k and 100k trials.
+
+    python benchmarks/run.py                           # 1k, 10k, 100k (15-30 minutes on 2 cores)
+    python benchmarks/run.py --trials 1000 10000       # choose the sizes
+    python benchmarks/run.py --trials 1000 --smoke     # CI: small caps, no timing assertions
+
+For each size, the parent writes the synthetic graph once (fkgraph.synth, seeded, with `--inject`
+violations of each kind) as N-Triples, then runs each side in its own subprocess, one after the
+other, so that peak RSS (resource.getrusage) belongs to one side only:
+
+- fkgraph: graph.build from the synthetic records (the path `fkgraph build` takes), validate with
+  the fast engine (fkgraph.engines), every stored query in queries/*.rq through fkgraph.queries,
+  Turtle export through fkgraph.export (written atomically to a temporary file).
+- baseline: rdflib parses the same N-Triples text, pyshacl.validate with its defaults (shapes and
+  ontology given, nothing else), the same bound query text through rdflib Graph.query, rdflib
+  serialize(format="turtle"). Each step is capped by --timeout (SIGALRM; rdflib and pyshacl are
+  pure Python) and then reported as "> T s".
+
+Parity: the fast engine's results are compared with pyshacl's by (focus node, path, component,
+source shape): on the full graph when the baseline's validation finished inside its cap, and
+always on a small graph (--parity-trials) from the same generator, through fkgraph.validate with
+both engines; the injected violations must all be reported.
+
+Also measured: `fkgraph query most-exempted-statutes` from the shell on the real data (best of 5,
+wall) and import times. Results: a table on stdout, JSON in benchmarks/results/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHAPES = ROOT / "ontology" / "shapes.ttl"
+ONTOLOGY = ROOT / "ontology" / "fk.ttl"
+QUERIES = ROOT / "queries"
+BASE = "https://w3id.org/fkgraph/"
+# Values for required parameters without a default (both exist in every synthetic graph: the
+# first municipality, and the most exempted paragraph of the most exempted statute).
+EXAMPLE_VALUES = {"municipality": BASE + "id/municipality/0001", "provision": BASE + "id/statute/s0/p1"}
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+class StepTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise StepTimeout()
+
+
+def timed(fn, timeout: float | None = None):
+    """(seconds, result) or (None, None) when `timeout` passed first."""
+    if timeout:
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    t0 = time.perf_counter()
+    try:
+        out = fn()
+        return time.perf_counter() - t0, out
+    except StepTimeout:
+        return None, None
+    finally:
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def timed_native(fn, timeout: float | None = None):
+    """Like `timed`, for a call into native code that SIGALRM cannot interrupt (a pyoxigraph
+    query): run it in a forked child that times itself; stop the child by its PID at the cap.
+    The fork shares the store copy-on-write, so the child measures the same work."""
+    if not timeout:
+        return timed(fn)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(r)
+        t0 = time.perf_counter()
+        fn()
+        os.write(w, f"{time.perf_counter() - t0}".encode())
+        os._exit(0)
+    os.close(w)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.01)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(r)
+        return None, None
+    data = os.read(r, 64)
+    os.close(r)
+    return (float(data) if data else None), None
+
+
+def peak_rss_kb() -> int:
+    # KB on Linux; the children are the forked query workers (they share the store's pages)
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def stored_queries():
+    """(name, bound query text, values) for every stored query, in name order."""
+    from fkgraph import queries
+
+    out = []
+    for name, q in sorted(queries.catalogue(QUERIES).items()):
+        values = {p.name: EXAMPLE_VALUES[p.name] for p in q.params if p.required and p.default is None}
+        text = queries.bound_text(q, queries.bindings(q, values))
+        out.append((name, q, text, values))
+    return out
+
+
+def result_keys(results: list[dict]) -> list[list[str]]:
+    return sorted([r["focus"], r["path"], r["component"], r["source_shape"]] for r in results)
+
+
+# ---- the two sides (each runs in its own subprocess) -------------------------------------------
+
+def side_fkgraph(args) -> dict:
+    from fkgraph import graph, queries, synth
+    from fkgraph.export import export
+    from fkgraph.validate import validate
+
+    steps: dict[str, float | None] = {}
+    records, _ = synth.generate(args.n, args.seed, args.inject)
+    steps["build"], built = timed(lambda: graph.build(records, base=BASE))
+    steps["validate"], report = timed(lambda: validate(built.store, SHAPES, ONTOLOGY, engine="fast"))
+    for name, q, _text, values in stored_queries():
+        steps[f"query {name}"], _ = timed_native(lambda: queries.run(q, built.store, values), args.timeout)
+    with tempfile.TemporaryDirectory() as tmp:
+        steps["export turtle"], _ = timed(lambda: export(built.store, Path(tmp) / "fkgraph.ttl", "turtle"))
+    return {"steps": steps, "triples": len(built.store), "peak_rss_kb": peak_rss_kb(),
+            "results": [dict(focus=r.focus, path=r.path, component=r.component, source_shape=r.source_shape)
+                        for r in report.results]}
+
+
+def side_baseline(args) -> dict:
+    import pyshacl
+    import rdflib
+
+    steps: dict[str, float | None] = {}
+    cap = args.timeout
+    g = rdflib.Graph()
+    text = Path(args.nt).read_text(encoding="utf-8")
+    # every other step needs the parsed graph: its cap is never below 600 s
+    steps["build"], _ = timed(lambda: g.parse(data=text, format="nt"), max(cap, 600.0))
+    del text
+    out: dict = {"steps": steps, "triples": len(g), "results": None}
+    if steps["build"] is None:  # nothing else can run on a half-parsed graph
+        out["peak_rss_kb"] = peak_rss_kb()
+        return out
+    shapes = rdflib.Graph().parse(SHAPES, format="turtle")
+    ont = rdflib.Graph().parse(ONTOLOGY, format="turtle")
+    steps["validate"], res = timed(lambda: pyshacl.validate(g, shacl_graph=shapes, ont_graph=ont), cap)
+    if res is not None:
+        sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+        rep = res[1]
+
+        def s(t):
+            return "" if t is None else (f"_:{t}" if isinstance(t, rdflib.BNode) else str(t))
+        out["results"] = [dict(focus=s(rep.value(n, sh.focusNode)), path=s(rep.value(n, sh.resultPath)),
+                               component=s(rep.value(n, sh.sourceConstraintComponent)),
+                               source_shape=s(rep.value(n, sh.sourceShape)))
+                          for n in rep.subjects(rdflib.RDF.type, sh.ValidationResult)]
+    for name, _q, qtext, _values in stored_queries():
+        steps[f"query {name}"], _ = timed(lambda: list(g.query(qtext)), cap)
+    with tempfile.TemporaryDirectory() as tmp:
+        steps["export turtle"], _ = timed(lambda: g.serialize(destination=str(Path(tmp) / "out.ttl"), format="turtle"), cap)
+    out["peak_rss_kb"] = peak_rss_kb()
+    return out
+
+
+# ---- the parent ---------------------------------------------------------------------------------
+
+def run_side(side: str, n: int, nt: Path, args) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--side", side, "--n", str(n), "--nt", str(nt),
+           "--seed", str(args.seed), "--inject", str(args.inject), "--timeout", str(args.timeout)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark side {side} at {n} trials failed:\n{proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = time.perf_counter() - t0
+    return out
+
+
+def parity_small(trials: int, seed: int, inject: int) -> dict:
+    """Both engines through fkgraph.validate on a small graph; every injected violation found."""
+    import importlib
+
+    from fkgraph import graph, synth
+    validate = importlib.import_module("fkgraph.validate").validate
+
+    records, injected = synth.generate(trials, seed, max(1, inject))
+    built = graph.build(records, base=BASE)
+    keys, times = {}, {}
+    for engine in ("pyshacl", "fast"):
+        t0 = time.perf_counter()
+        rep = validate(built, SHAPES, ONTOLOGY, engine=engine)
+        times[engine] = time.perf_counter() - t0
+        keys[engine] = sorted(r.key() for r in rep.results)
+    fsh = "https://w3id.org/fkgraph/shapes#"
+    found = {(f, s) for f, _p, _c, s in keys["fast"]}
+    missed = [f"{v.kind}: {v.trial}" for v in injected
+              if (BASE + f"id/trial/frikommune-ii/{v.trial}", fsh + synth.CAUGHT_BY[v.kind]) not in found]
+    return {"trials": trials, "triples": len(built.store), "results": len(keys["pyshacl"]),
+            "identical": keys["pyshacl"] == keys["fast"], "injected": len(injected), "injected_missed": missed,
+            "seconds": times}
+
+
+def shell_query(runs: int = 5) -> dict:
+    """`fkgraph query most-exempted-statutes` on the real data, wall time, best of `runs` (after
+    one warm-up run that fills the build cache)."""
+    exe = shutil.which("fkgraph") or ""
+    cmd = [exe] if exe else [sys.executable, "-m", "fkgraph"]
+    cmd += ["query", "most-exempted-statutes", "--format", "csv"]
+    subprocess.run(cmd, capture_output=True, cwd=ROOT)
+    best, ok = math.inf, True
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, cwd=ROOT)
+        best = min(best, time.perf_counter() - t0)
+        ok = ok and p.returncode == 0
+    return {"command": "fkgraph query most-exempted-statutes", "best_of": runs, "seconds": best, "ok": ok}
+
+
+def import_times(runs: int = 3) -> dict:
+    out = {}
+    for mod in ("pyoxigraph", "rdflib", "pyshacl", "shacl", "fkgraph", "fkgraph.cli"):
+        code = f"import time; t=time.perf_counter(); import {mod}; print(time.perf_counter()-t)"
+        best = math.inf
+        for _ in range(runs):
+            p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            if p.returncode == 0:
+                best = min(best, float(p.stdout.strip()))
+        out[mod] = None if best == math.inf else best
+    return out
+
+
+def fmt_s(t: float | None, cap: float) -> str:
+    return f"> {cap:g} s" if t is None else f"{t:.3f}"
+
+
+def ratio(fk: float | None, base: float | None, cap: float) -> str:
+    if fk is None or fk <= 0:
+        return "n/a"
+    if base is None:
+        return f"> {cap / fk:.0f}x"
+    return f"{base / fk:.1f}x"
+
+
+def table(sizes: dict, cap: float) -> str:
+    lines = []
+    ns = sorted(sizes)
+    for n in ns:
+        fk, bl = sizes[n]["fkgraph"], sizes[n]["baseline"]
+        lines.append(f"\n{n} trials, {fk['triples']} triples")
+        lines.append(f"{'step':38s} {'fkgraph s':>10s} {'rdflib+pyshacl s':>17s} {'ratio':>9s}")
+        for step, t in fk["steps"].items():
+            b = bl["steps"].get(step)
+            ran = step in bl["steps"]
+            lines.append(f"{step:38s} {fmt_s(t, cap):>10s} {(fmt_s(b, cap) if ran else 'not run'):>17s} "
+                         f"{(ratio(t, b, cap) if ran else 'n/a'):>9s}")
+        for side in ("fkgraph", "baseline"):
+            s = sizes[n][side]
+            lines.append(f"peak RSS {side:29s} {s['peak_rss_kb'] / 1024:8.0f} MB  "
+                         f"{s['peak_rss_kb'] * 1024 / max(1, fk['triples']) / 1000:.2f} KB/triple")
+        p = sizes[n].get("parity_full")
+        lines.append(f"parity with pyshacl on this graph: {p}")
+    if 10000 in sizes and 100000 in sizes:
+        lines.append("\ngrowth exponent 10k → 100k, log(t100k/t10k)/log(10) (≤ 1.15 is linear enough)")
+        for step in sizes[100000]["fkgraph"]["steps"]:
+            row = []
+            for side in ("fkgraph", "baseline"):
+                a, b = sizes[10000][side]["steps"].get(step), sizes[100000][side]["steps"].get(step)
+                row.append(f"{math.log10(b / a):.2f}" if a and b else "n/a")
+            lines.append(f"{step:38s} fkgraph {row[0]:>6s}   baseline {row[1]:>6s}")
+    return "\n".join(lines)
+
+
+def markdown(report: dict) -> str:
+    """The README table from a results JSON: seconds at each size, ratios, growth exponents."""
+    sizes = {int(n): v for n, v in report["sizes"].items()}
+    cap = report["timeout_s"]
+    ns = sorted(sizes)
+    head = "| step | " + " | ".join(f"fkgraph {n // 1000}k | baseline {n // 1000}k | ratio {n // 1000}k" for n in ns)
+    head += " | exponent fkgraph | exponent baseline |" if {10000, 100000} <= set(ns) else " |"
+    lines = [head, "|" + "---|" * (1 + 3 * len(ns) + (2 if {10000, 100000} <= set(ns) else 0))]
+    grow = report.get("growth_exponent", {})
+
+    def s(t):
+        return f"> {cap:g}" if t is None else (f"{t:.3f}" if t < 10 else f"{t:.1f}")
+    for step in sizes[ns[0]]["fkgraph"]["steps"]:
+        row = [step]
+        for n in ns:
+            fk, bl = sizes[n]["fkgraph"]["steps"].get(step), sizes[n]["baseline"]["steps"]
+            row += [s(fk), s(bl.get(step)) if step in bl else "not run", ratio(fk, bl.get(step), cap) if step in bl else "n/a"]
+        if {10000, 100000} <= set(ns):
+            g = grow.get(step, {})
+            row += [f"{g['fkgraph']:.2f}" if g.get("fkgraph") is not None else "n/a",
+                    f"{g['baseline']:.2f}" if g.get("baseline") is not None else "n/a"]
+        lines.append("| " + " | ".join(row) + " |")
+    row = ["peak RSS, KB/triple"]
+    for n in ns:
+        t = sizes[n]["triples"]
+        a, b = (sizes[n][side]["peak_rss_kb"] * 1.024 / t for side in ("fkgraph", "baseline"))
+        row += [f"{a:.2f}", f"{b:.2f}", f"{b / a:.1f}x"]
+    lines.append("| " + " | ".join(row) + (" | | |" if {10000, 100000} <= set(ns) else " |"))
+    return "\n".join(lines)
+
+
+def growth(sizes: dict) -> dict:
+    out = {}
+    if 10000 in sizes and 100000 in sizes:
+        for side in ("fkgraph", "baseline"):
+            for step, b in sizes[100000][side]["steps"].items():
+                a = sizes[10000][side]["steps"].get(step)
+                out.setdefault(step, {})[side] = math.log10(b / a) if a and b else None
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--trials", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--inject", type=int, default=2, help="violations of each kind injected")
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="cap per step, s (default 300; smoke 2); fkgraph's queries are capped too")
+    ap.add_argument("--parity-trials", type=int, default=60)
+    ap.add_argument("--smoke", action="store_true", help="CI: small caps, fewer repeats; no timing claims")
+    ap.add_argument("--output", type=Path, help="JSON file (default benchmarks/results/<date>-<sizes>.json)")
+    # internal: run one side
+    ap.add_argument("--side", choices=["fkgraph", "baseline"], help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--nt", help=argparse.SUPPRESS)
+    ap.add_argument("--markdown", type=Path, metavar="JSON", help="print the README table of a results file and stop")
+    args = ap.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
+    if args.timeout is None:
+        args.timeout = 2.0 if args.smoke else 300.0
+    if args.side:
+        out = (side_fkgraph if args.side == "fkgraph" else side_baseline)(args)
+        print(json.dumps(out))
+        return 0
+
+    from fkgraph import synth
+
+    report: dict = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
+                                "cpus": os.cpu_count(), "load_at_start": os.getloadavg()},
+                    "seed": args.seed, "inject": args.inject, "timeout_s": args.timeout, "smoke": args.smoke,
+                    "sizes": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sorted(args.trials):
+            nt = Path(tmp) / f"synth-{n}.nt"
+            t0 = time.perf_counter()
+            _, triples, injected = synth.write(nt, n, args.seed, args.inject, base=BASE)
+            print(f"[{n}] synthetic graph: {triples} triples in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+            entry = {"triples": triples, "injected": len(injected)}
+            for side in ("fkgraph", "baseline"):
+                entry[side] = run_side(side, n, nt, args)
+                print(f"[{n}] {side}: {entry[side]['wall']:.0f} s wall", file=sys.stderr)
+            fast, base = entry["fkgraph"].pop("results"), entry["baseline"].pop("results")
+            if base is None:
+                entry["parity_full"] = f"not measured: pyshacl took > {args.timeout:g} s"
+            else:
+                same = result_keys(fast) == result_keys(base)
+                entry["parity_full"] = f"{'identical' if same else 'DIFFERENT'}: {len(fast)} fast vs {len(base)} pyshacl results"
+            entry["fast_results"] = len(fast)
+            report["sizes"][n] = entry
+            nt.unlink()
+    report["parity_small"] = parity_small(args.parity_trials, args.seed, args.inject)
+    report["growth_exponent"] = growth(report["sizes"])
+    report["shell_query"] = shell_query(2 if args.smoke else 5)
+    report["import_s"] = import_times(1 if args.smoke else 3)
+    report["machine"]["load_at_end"] = os.getloadavg()
+    print(table(report["sizes"], args.timeout))
+    ps = report["parity_small"]
+    print(f"\nparity on {ps['trials']} trials ({ps['triples']} triples, {ps['injected']} injected): "
+          f"{'identical' if ps['identical'] else 'DIFFERENT'} ({ps['results']} results); "
+          f"injected missed: {ps['injected_missed'] or 'none'}; pyshacl {ps['seconds']['pyshacl']:.1f} s, "
+          f"fast {ps['seconds']['fast']:.2f} s")
+    sq = report["shell_query"]
+    print(f"shell: {sq['command']}: {sq['seconds']:.3f} s wall (best of {sq['best_of']}; target 0.3 s)")
+    print("imports: " + ", ".join(f"{m} {t:.3f} s" for m, t in report["import_s"].items() if t is not None))
+    out = args.output or HERE / "results" / (time.strftime("%Y-%m-%d") + "-" + "-".join(
+        f"{n // 1000}k" for n in sorted(args.trials)) + ("-smoke" if args.smoke else "") + ".json")
+    from fkgraph.export import atomic_write
+
+    with atomic_write(out) as f:
+        f.write((json.dumps(report, indent=2) + "\n").encode("utf-8"))
+    print(f"wrote {out}", file=sys.stderr)
+    ok = ps["identical"] and not ps["injected_missed"] and sq["ok"] and all(
+        "DIFFERENT" not in str(e.get("parity_full")) for e in report["sizes"].values())
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

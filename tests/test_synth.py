@@ -1,0 +1,96 @@
+"""The synthetic generator: deterministic, shaped like the real data, violations where asked;
+and the benchmark's smoke run (no timing assertions)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fkgraph import graph, synth
+from fkgraph.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
+    a, b, c = (tmp_path / n for n in ("a.nt", "b.nt", "c.nt"))
+    synth.write(a, 120, seed=4, inject=1)
+    synth.write(b, 120, seed=4, inject=1)
+    synth.write(c, 120, seed=5, inject=1)
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+    assert not list(tmp_path.glob(".*.part")), "atomic write leaves no temporary file"
+
+
+def test_shape_of_the_data():
+    records, injected = synth.generate(600, seed=3)
+    assert injected == []
+    assert len(records.trials) == 600
+    subs = [t for t in records.trials if t.get("parent")]
+    parents = {t["parent"] for t in subs}
+    assert subs and all(any(p["id"] == t["parent"] for p in records.trials) for t in subs)
+    assert all("status" not in t for t in records.trials if t["id"] in parents), "parents carry no status"
+    # Zipf: the most exempted statute is set aside far more often than the median one
+    per_statute = Counter(c.split(" §")[0] for t in records.trials for ex in t.get("exemptions", []) for c in ex["cites"])
+    counts = sorted(per_statute.values(), reverse=True)
+    assert counts[0] > 5 * counts[len(counts) // 2]
+    # provisions at every level of the hierarchy
+    cites = [c for t in records.trials for ex in t.get("exemptions", []) for c in ex["cites"]]
+    assert any("stk." not in c for c in cites) and any("nr." in c for c in cites) and any("pkt." in c for c in cites)
+    assert records.applications and records.evaluations
+    built = graph.build(records)
+    per_trial = len(built.store) / len(records.trials)
+    assert 25 < per_trial < 90, per_trial  # the real data: ~6k triples for 82 trials
+
+
+def test_inject_breaks_k_trials_of_each_kind():
+    records, injected = synth.generate(300, seed=9, inject=2)
+    by_kind = Counter(v.kind for v in injected)
+    assert by_kind == {k: 2 for k in synth.VIOLATIONS}
+    assert len({v.trial for v in injected}) == len(injected)
+    trials = {t["id"]: t for t in records.trials}
+    for v in injected:
+        t = trials[v.trial]
+        if v.kind == "trial-without-status":
+            assert "status" not in t
+        elif v.kind == "start-outside-programme":
+            assert t["start"] > "2020-12-31"
+
+
+def test_cli_synth_writes_turtle_and_lists_injections(tmp_path):
+    out = tmp_path / "x.ttl"
+    res = CliRunner().invoke(cli, ["synth", "-n", "50", "-s", "1", "--inject", "1", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("@prefix") and "fk:Trial" in text
+    err = res.output
+    assert sum(line.startswith("injected ") for line in err.splitlines()) == len(synth.VIOLATIONS)
+
+
+def test_cli_synth_refuses_zero_trials(tmp_path):
+    res = CliRunner().invoke(cli, ["synth", "-n", "0", "-o", str(tmp_path / "x.nt")])
+    assert res.exit_code == 2
+
+
+@pytest.mark.slow
+def test_benchmark_smoke_run(tmp_path):
+    """What CI runs: the benchmark at 1k trials, small caps, no timing assertions; it must finish,
+    write its JSON and find the fast engine identical to pyshacl on the parity graph."""
+    pytest.importorskip("shacl")
+    out = tmp_path / "smoke.json"
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--trials", "1000", "--smoke",
+                        "--output", str(out)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    report = json.loads(out.read_text())
+    size = report["sizes"]["1000"]
+    assert size["triples"] > 30000
+    steps = size["fkgraph"]["steps"]
+    assert "build" in steps and "validate" in steps and "export turtle" in steps
+    assert sum(s.startswith("query ") for s in steps) == len(list((ROOT / "queries").glob("*.rq")))
+    assert report["parity_small"]["identical"] and not report["parity_small"]["injected_missed"]
+    assert "build" in p.stdout and "ratio" in p.stdout
