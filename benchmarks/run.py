@@ -53,8 +53,8 @@ EXAMPLE_VALUES = {"municipality": BASE + "id/municipality/0001", "provision": BA
 
 # ---- helpers -----------------------------------------------------------------------------------
 
-class StepTimeout(Exception):
-    pass
+class StepTimeout(BaseException):
+    """A BaseException, so that no `except Exception` inside rdflib or pyshacl can swallow it."""
 
 
 def _alarm(signum, frame):
@@ -62,50 +62,62 @@ def _alarm(signum, frame):
 
 
 def timed(fn, timeout: float | None = None):
-    """(seconds, result) or (None, None) when `timeout` passed first."""
-    if timeout:
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-    t0 = time.perf_counter()
-    try:
+    """(seconds, result) or (None, None) when `timeout` passed first.
+
+    The alarm repeats every 0.2 s after the deadline: rdflib's expression evaluation has a bare
+    `except:` that swallows the first one when it lands there."""
+    if not timeout:
+        t0 = time.perf_counter()
         out = fn()
         return time.perf_counter() - t0, out
+    signal.signal(signal.SIGALRM, _alarm)
+    t0 = time.perf_counter()
+    try:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, timeout, 0.2)
+            out = fn()
+            elapsed = time.perf_counter() - t0
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        return elapsed, out
     except StepTimeout:
         return None, None
-    finally:
-        if timeout:
-            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def timed_native(fn, timeout: float | None = None):
-    """Like `timed`, for a call into native code that SIGALRM cannot interrupt (a pyoxigraph
-    query): run it in a forked child that times itself; stop the child by its PID at the cap.
-    The fork shares the store copy-on-write, so the child measures the same work."""
+def timed_fork(fn, timeout: float | None = None):
+    """Like `timed`, for work that SIGALRM cannot be trusted to stop: a native pyoxigraph query,
+    or rdflib's SPARQL evaluation (its bare `except:` swallows the alarm). The call runs in a
+    forked child that times itself (the fork shares the data copy-on-write, so it does the same
+    work) and is stopped by its PID at the cap. `fn` returns something JSON can carry."""
     if not timeout:
         return timed(fn)
-    r, w = os.pipe()
+    fd, tmp = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
     pid = os.fork()
     if pid == 0:  # child
-        os.close(r)
-        t0 = time.perf_counter()
-        fn()
-        os.write(w, f"{time.perf_counter() - t0}".encode())
-        os._exit(0)
-    os.close(w)
+        code = 1
+        try:
+            t0 = time.perf_counter()
+            out = fn()
+            Path(tmp).write_text(json.dumps({"t": time.perf_counter() - t0, "out": out}))
+            code = 0
+        finally:
+            os._exit(code)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, _status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.01)
-    else:
+    try:
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                if status != 0:
+                    raise RuntimeError(f"benchmark step failed in its worker (status {status})")
+                data = json.loads(Path(tmp).read_text())
+                return data["t"], data["out"]
+            time.sleep(0.01)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        os.close(r)
         return None, None
-    data = os.read(r, 64)
-    os.close(r)
-    return (float(data) if data else None), None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def peak_rss_kb() -> int:
@@ -141,7 +153,7 @@ def side_fkgraph(args) -> dict:
     steps["build"], built = timed(lambda: graph.build(records, base=BASE))
     steps["validate"], report = timed(lambda: validate(built.store, SHAPES, ONTOLOGY, engine="fast"))
     for name, q, _text, values in stored_queries():
-        steps[f"query {name}"], _ = timed_native(lambda: queries.run(q, built.store, values), args.timeout)
+        steps[f"query {name}"], _ = timed_fork(lambda: len(queries.run(q, built.store, values).rows), args.timeout)
     with tempfile.TemporaryDirectory() as tmp:
         steps["export turtle"], _ = timed(lambda: export(built.store, Path(tmp) / "fkgraph.ttl", "turtle"))
     return {"steps": steps, "triples": len(built.store), "peak_rss_kb": peak_rss_kb(),
@@ -166,21 +178,23 @@ def side_baseline(args) -> dict:
         return out
     shapes = rdflib.Graph().parse(SHAPES, format="turtle")
     ont = rdflib.Graph().parse(ONTOLOGY, format="turtle")
-    steps["validate"], res = timed(lambda: pyshacl.validate(g, shacl_graph=shapes, ont_graph=ont), cap)
-    if res is not None:
-        sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-        rep = res[1]
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
-        def s(t):
-            return "" if t is None else (f"_:{t}" if isinstance(t, rdflib.BNode) else str(t))
-        out["results"] = [dict(focus=s(rep.value(n, sh.focusNode)), path=s(rep.value(n, sh.resultPath)),
-                               component=s(rep.value(n, sh.sourceConstraintComponent)),
-                               source_shape=s(rep.value(n, sh.sourceShape)))
-                          for n in rep.subjects(rdflib.RDF.type, sh.ValidationResult)]
+    def s(t):
+        return "" if t is None else (f"_:{t}" if isinstance(t, rdflib.BNode) else str(t))
+
+    def check():
+        rep = pyshacl.validate(g, shacl_graph=shapes, ont_graph=ont)[1]
+        return [dict(focus=s(rep.value(n, sh.focusNode)), path=s(rep.value(n, sh.resultPath)),
+                     component=s(rep.value(n, sh.sourceConstraintComponent)),
+                     source_shape=s(rep.value(n, sh.sourceShape)))
+                for n in rep.subjects(rdflib.RDF.type, sh.ValidationResult)]
+    steps["validate"], out["results"] = timed_fork(check, cap)
     for name, _q, qtext, _values in stored_queries():
-        steps[f"query {name}"], _ = timed(lambda: list(g.query(qtext)), cap)
+        steps[f"query {name}"], _ = timed_fork(lambda: len(list(g.query(qtext))), cap)
     with tempfile.TemporaryDirectory() as tmp:
-        steps["export turtle"], _ = timed(lambda: g.serialize(destination=str(Path(tmp) / "out.ttl"), format="turtle"), cap)
+        steps["export turtle"], _ = timed_fork(
+            lambda: bool(g.serialize(destination=str(Path(tmp) / "out.ttl"), format="turtle")), cap)
     out["peak_rss_kb"] = peak_rss_kb()
     return out
 
@@ -334,6 +348,13 @@ def growth(sizes: dict) -> dict:
     return out
 
 
+def _save(path: Path, report: dict) -> None:
+    from fkgraph.export import atomic_write
+
+    with atomic_write(path) as f:
+        f.write((json.dumps(report, indent=2) + "\n").encode("utf-8"))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trials", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -366,6 +387,9 @@ def main(argv=None) -> int:
                                 "cpus": os.cpu_count(), "load_at_start": os.getloadavg()},
                     "seed": args.seed, "inject": args.inject, "timeout_s": args.timeout, "smoke": args.smoke,
                     "sizes": {}}
+    out = args.output or HERE / "results" / (time.strftime("%Y-%m-%d") + "-" + "-".join(
+        f"{n // 1000}k" for n in sorted(args.trials)) + ("-smoke" if args.smoke else "") + ".json")
+    partial_out = out.with_name(out.stem + ".partial.json")
     with tempfile.TemporaryDirectory() as tmp:
         for n in sorted(args.trials):
             nt = Path(tmp) / f"synth-{n}.nt"
@@ -385,6 +409,7 @@ def main(argv=None) -> int:
             entry["fast_results"] = len(fast)
             report["sizes"][n] = entry
             nt.unlink()
+            _save(partial_out, report)  # a long run keeps what it has measured so far
     report["parity_small"] = parity_small(args.parity_trials, args.seed, args.inject)
     report["growth_exponent"] = growth(report["sizes"])
     report["shell_query"] = shell_query(2 if args.smoke else 5)
@@ -399,12 +424,8 @@ def main(argv=None) -> int:
     sq = report["shell_query"]
     print(f"shell: {sq['command']}: {sq['seconds']:.3f} s wall (best of {sq['best_of']}; target 0.3 s)")
     print("imports: " + ", ".join(f"{m} {t:.3f} s" for m, t in report["import_s"].items() if t is not None))
-    out = args.output or HERE / "results" / (time.strftime("%Y-%m-%d") + "-" + "-".join(
-        f"{n // 1000}k" for n in sorted(args.trials)) + ("-smoke" if args.smoke else "") + ".json")
-    from fkgraph.export import atomic_write
-
-    with atomic_write(out) as f:
-        f.write((json.dumps(report, indent=2) + "\n").encode("utf-8"))
+    _save(out, report)
+    partial_out.unlink(missing_ok=True)
     print(f"wrote {out}", file=sys.stderr)
     ok = ps["identical"] and not ps["injected_missed"] and sq["ok"] and all(
         "DIFFERENT" not in str(e.get("parity_full")) for e in report["sizes"].values())
