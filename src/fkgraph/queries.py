@@ -241,14 +241,63 @@ def bound_text(query: Query, bound: dict[str, ox.NamedNode | ox.Literal]) -> str
     """The query with one `VALUES ?var { term }` block per bound parameter, placed first in the
     outermost WHERE group so that filters there see it. Terms are written by pyoxigraph in
     N-Triples syntax (escaped, typed), so a value can never become query syntax; unbound optional
-    parameters stay unbound. Works the same on every SPARQL 1.1 engine."""
+    parameters stay unbound. Works the same on every SPARQL 1.1 engine.
+
+    The optional-parameter idiom `FILTER(!BOUND(?__p) || expr)` is simplified first
+    (`simplify_optional_filters`): engines plan a disjunction on an unbound variable badly
+    (pyoxigraph 0.5 grew quadratically on it: 5.5 s instead of 0.04 s at 2k trials)."""
+    text = simplify_optional_filters(query.text, {p.variable for p in query.params if not p.required}, bound)
     if not bound:
-        return query.text
-    m = _WHERE.search(_mask(query.text))
+        return text
+    m = _WHERE.search(_mask(text))
     if not m:
         raise QueryError(f"{query.path}: parameters need a WHERE {{ … }} clause to bind into")
     block = "".join(f"\n  VALUES ?{var} {{ {term} }}" for var, term in sorted(bound.items()))
-    return query.text[: m.end()] + block + query.text[m.end():]
+    return text[: m.end()] + block + text[m.end():]
+
+
+_OPTIONAL_FILTER = re.compile(r"FILTER\s*\(\s*!\s*BOUND\s*\(\s*\?(__[A-Za-z0-9_]+)\s*\)\s*\|\|", re.I)
+
+
+def simplify_optional_filters(text: str, optional: set[str], bound: dict) -> str:
+    """`FILTER(!BOUND(?__p) || expr)` for an optional parameter ?__p: dropped when ?__p is unbound
+    (the filter is then true for every solution), `FILTER(expr)` when it is bound and the filter
+    stands in the outermost WHERE group, beside the VALUES block (where BOUND(?__p) is then always
+    true). `||` binds loosest, so `expr` is everything up to the FILTER's closing parenthesis.
+    A filter nested deeper, or one whose parameter the query binds itself, is left as written."""
+    masked = _mask(text)
+    where = _WHERE.search(masked)
+    if not where:
+        return text
+    own = set(re.findall(r"\bAS\s+\?(__[A-Za-z0-9_]+)", masked, re.I))
+    cuts = []  # (start, end, replacement)
+    for m in _OPTIONAL_FILTER.finditer(masked, where.end()):
+        var = m.group(1)
+        if var not in optional or var in own:
+            continue
+        open_at = masked.index("(", m.start())
+        depth, i = 0, open_at
+        while i < len(masked):
+            if masked[i] == "(":
+                depth += 1
+            elif masked[i] == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        else:
+            continue  # unbalanced: let the engine report the syntax error
+        if var not in bound:
+            cuts.append((m.start(), i + 1, ""))
+        elif masked[where.end():m.start()].count("{") - masked[where.end():m.start()].count("}") == 0:
+            cuts.append((m.start(), i + 1, "FILTER(" + text[m.end():i].strip() + ")"))
+    for start, end, repl in reversed(cuts):
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        if not repl and not text[line_start:start].strip() and not text[end:line_end if line_end >= 0 else None].strip():
+            start, end = line_start, (line_end + 1 if line_end >= 0 else len(text))  # the filter's whole line
+        text = text[:start] + repl + text[end:]
+    return text
 
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.I)
