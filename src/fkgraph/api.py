@@ -38,11 +38,9 @@ def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, 
     data = resources.data_dir(home)
     path = _cache_path(data, base) if cache else None
     if path is not None and path.is_file():
-        store = ox.Store()
         try:
-            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-            return Built(store, lambda: load_records(home), base)
-        except (OSError, SyntaxError, ValueError):
+            return Built(graph.load_sorted(path), lambda: load_records(home), base)
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             pass  # a damaged cache entry is rebuilt below
     built = graph.build(load_records(home), base=base)
     if path is not None:

@@ -7,6 +7,7 @@ rejects is a RecordError pointing at the record's line.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
@@ -39,34 +40,70 @@ def term(curie: str) -> ox.NamedNode:
     return ox.NamedNode(PREFIXES[prefix] + local)
 
 
-A = term("rdf:type")
-XSD_DATE = term("xsd:date")
-XSD_INT = term("xsd:integer")
-XSD_BOOL = term("xsd:boolean")
+# ---- terms as N-Triples text -------------------------------------------------------------------
+# The build writes every triple as one N-Triples line and loads them in one call: building
+# pyoxigraph term objects for millions of triples costs more than the load itself. Every IRI is
+# minted by iris (checked segments under a checked base) or checked by pyoxigraph once (`_checked`),
+# and literals are escaped here, so the lines can be loaded without re-checking (`lenient`).
+
+@lru_cache(maxsize=None)
+def _t(curie: str) -> str:
+    prefix, local = curie.split(":", 1)
+    return f"<{PREFIXES[prefix]}{local}>"
 
 
-def da(text: str) -> ox.Literal:
-    return ox.Literal(text, language="da")
+def _iri(iri: str) -> str:
+    return f"<{iri}>"
 
 
-def en(text: str) -> ox.Literal:
-    return ox.Literal(text, language="en")
+def _checked(iri: str) -> str:
+    """An IRI that comes from a record as written (not minted): pyoxigraph checks it."""
+    return str(ox.NamedNode(iri))
 
 
-def date(text: str) -> ox.Literal:
-    return ox.Literal(text, datatype=XSD_DATE)
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_LANG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 
 
-def integer(n: int) -> ox.Literal:
-    return ox.Literal(str(int(n)), datatype=XSD_INT)
+def _lit(text: str, lang: str | None = None) -> str:
+    quoted = '"' + str(text).translate(_ESCAPES) + '"'
+    if lang is None:
+        return quoted
+    if not _LANG.match(lang):
+        raise ValueError(f"{lang!r} is not a language tag (BCP 47, e.g. da or en)")
+    return f"{quoted}@{lang}"
 
 
-TRUE = ox.Literal("true", datatype=XSD_BOOL)
+def da(text: str) -> str:
+    return _lit(text, "da")
+
+
+def en(text: str) -> str:
+    return _lit(text, "en")
+
+
+def date(text: str) -> str:
+    return f'"{text}"^^<{PREFIXES["xsd"]}date>' if _DATE.match(str(text)) else _bad_date(text)
+
+
+_DATE = re.compile(r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}$")
+
+
+def _bad_date(text) -> str:
+    raise ValueError(f"{text!r} is not an xsd:date (YYYY-MM-DD)")
+
+
+def integer(n: int) -> str:
+    return f'"{int(n)}"^^<{PREFIXES["xsd"]}integer>'
+
+
+A = _t("rdf:type")
+TRUE = f'"true"^^<{PREFIXES["xsd"]}boolean>'
 
 
 @lru_cache(maxsize=None)
-def concept(scheme: str, value: str) -> ox.NamedNode:
-    return ox.NamedNode(iris.concept(scheme, value))
+def concept(scheme: str, value: str) -> str:
+    return _iri(iris.concept(scheme, value))
 
 
 class Built:
@@ -89,44 +126,129 @@ class Built:
         return len(self.store)
 
 
+def ordered_store(lines: Iterable[str], sort: bool = True) -> ox.Store:
+    """A store loaded so that its dumps come out sorted (N-Triples byte order: by subject, then
+    predicate, then object), which makes every export deterministic and grouped by subject
+    without sorting millions of terms in Python at export time.
+
+    pyoxigraph's in-memory store (0.5) keeps its triples in one list, newest first, and every dump
+    walks that list: loading the sorted lines last-first gives sorted dumps. test_export checks
+    that this still holds. `lines` are N-Triples lines ending in a newline; give `sort=False` for
+    lines that are already sorted and free of duplicates (a cache file)."""
+    ordered = sorted(set(lines)) if sort else list(lines)
+    ordered.reverse()
+    store = ox.Store()
+    store.bulk_load(_LinesReader(ordered), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    return store
+
+
+class _LinesReader:
+    """A binary file over a list of text lines, encoded a chunk at a time: the load never holds a
+    second, joined copy of the whole graph in memory."""
+
+    def __init__(self, lines: list[str], chunk: int = 20_000):
+        self.lines, self.chunk, self.at = lines, chunk, 0
+        self.block, self.pos = b"", 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.pos >= len(self.block):
+            if self.at >= len(self.lines):
+                return b""
+            self.block, self.pos = "".join(self.lines[self.at:self.at + self.chunk]).encode("utf-8"), 0
+            self.at += self.chunk
+        end = len(self.block) if size is None or size < 0 else self.pos + size
+        out = self.block[self.pos:end]
+        self.pos += len(out)
+        return out
+
+
+def load_sorted(path: str | Path) -> ox.Store:
+    """Load a sorted N-Triples file (a build cache, a dump fkgraph wrote) so that the store
+    dumps it in the same order (see `ordered_store`): the file is read last line first, a block
+    at a time, so the load holds no copy of the file in Python."""
+    store = ox.Store()
+    with open(path, "rb") as f:
+        store.bulk_load(_ReversedLines(f), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    return store
+
+
+class _ReversedLines:
+    """A binary file over the lines of another, last line first."""
+
+    def __init__(self, f, block: int = 1 << 22):
+        self.f, self.block = f, block
+        self.end = f.seek(0, 2)
+        self.carry = b""          # the start of a line cut by the last block read, for the next one
+        self.out, self.pos = b"", 0
+
+    def _next_block(self) -> bool:
+        while self.end > 0:
+            start = max(0, self.end - self.block)
+            self.f.seek(start)
+            chunk = self.f.read(self.end - start) + self.carry
+            self.end = start
+            if start > 0:
+                cut = chunk.find(b"\n")
+                if cut < 0:  # a line longer than a block: read further back
+                    self.carry = chunk
+                    continue
+                self.carry, chunk = chunk[:cut + 1], chunk[cut + 1:]
+            else:
+                self.carry = b""
+            if chunk and not chunk.endswith(b"\n"):
+                chunk += b"\n"
+            lines = chunk.splitlines(keepends=True)
+            lines.reverse()
+            self.out, self.pos = b"".join(lines), 0
+            if self.out:
+                return True
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.pos >= len(self.out) and not self._next_block():
+            return b""
+        end = len(self.out) if size is None or size < 0 else self.pos + size
+        piece = self.out[self.pos:end]
+        self.pos += len(piece)
+        return piece
+
+
 class _Triples:
-    """Collects triples as N-Triples lines (pyoxigraph writes each term's escaped form) and
-    loads them in one bulk call: about four times faster than building Quad objects."""
+    """Collects triples as N-Triples lines for `ordered_store`."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.excerpts: dict[tuple, ox.NamedNode] = {}
+        self.excerpts: dict[tuple, str] = {}
 
-    def add(self, s, p, o) -> None:
+    def add(self, s: str, p: str, o: str) -> None:
         self.lines.append(f"{s} {p} {o} .\n")
 
     def store(self) -> ox.Store:
-        store = ox.Store()
-        store.bulk_load("".join(self.lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
-        return store
+        lines, self.lines = self.lines, []
+        return ordered_store(lines)
 
     def labels(self, s, names: dict, prop: str = "rdfs:label") -> None:
         for lang, text in sorted(names.items()):
-            self.add(s, term(prop), ox.Literal(text, language=lang))
+            self.add(s, _t(prop), _lit(text, lang))
 
     def sources(self, s, rec: Record, base: str) -> None:
         for src in rec["_sources"]:
             key = (src["doc"], src["start"], src["end"])
             excerpt = self.excerpts.get(key)
             if excerpt is not None:
-                self.add(s, term("prov:wasDerivedFrom"), excerpt)
+                self.add(s, _t("prov:wasDerivedFrom"), excerpt)
                 continue
-            excerpt = self.excerpts[key] = ox.NamedNode(iris.excerpt(src["doc"], src["start"], src["end"], base))
-            self.add(s, term("prov:wasDerivedFrom"), excerpt)
-            self.add(excerpt, A, term("fk:SourceExcerpt"))
-            self.add(excerpt, term("dcterms:isPartOf"), ox.NamedNode(iris.mint("document", base, doc=src["doc"])))
-            self.add(excerpt, term("fk:startLine"), integer(src["start"]))
-            self.add(excerpt, term("fk:endLine"), integer(src["end"]))
-            self.add(excerpt, term("rdfs:label"), en(f"seed {src['doc']}, lines {src['start']}-{src['end']}"))
+            excerpt = self.excerpts[key] = _iri(iris.excerpt(src["doc"], src["start"], src["end"], base))
+            self.add(s, _t("prov:wasDerivedFrom"), excerpt)
+            self.add(excerpt, A, _t("fk:SourceExcerpt"))
+            self.add(excerpt, _t("dcterms:isPartOf"), _iri(iris.mint("document", base, doc=src["doc"])))
+            self.add(excerpt, _t("fk:startLine"), integer(src["start"]))
+            self.add(excerpt, _t("fk:endLine"), integer(src["end"]))
+            self.add(excerpt, _t("rdfs:label"), en(f"seed {src['doc']}, lines {src['start']}-{src['end']}"))
 
     def note(self, s, rec: Record) -> None:
         if rec.get("note"):
-            self.add(s, term("skos:note"), en(str(rec["note"]).strip()))
+            self.add(s, _t("skos:note"), en(str(rec["note"]).strip()))
 
 
 def statute_index(records: Records) -> citations.StatuteIndex:
@@ -150,126 +272,127 @@ def build(records: Records, base: str = iris.DEFAULT_BASE) -> Built:
     """Build the whole graph from records into a fresh in-memory store."""
     if not base.endswith("/"):
         base += "/"
+    _checked(base)  # minted IRIs are checked segments under it
     t = _Triples()
     index = statute_index(records)
-    provisions: dict[citations.Provision, ox.NamedNode] = {}
+    provisions: dict[tuple, str] = {}
 
-    def provision_node(p: citations.Provision) -> ox.NamedNode:
+    def provision_node(p: citations.Provision) -> str:
+        found = provisions.get((p.statute, p.path))  # a plain key: Provision() re-checks its path
+        if found is not None:
+            return found
         key = citations.Provision(p.statute, p.path)
-        if key in provisions:
-            return provisions[key]
-        node = ox.NamedNode(iris.provision(key, base))
-        provisions[key] = node
+        node = provisions[(p.statute, p.path)] = _iri(iris.provision(key, base))
         if key.path:
             parent = key.parent()
-            t.add(node, A, term("eli:LegalResourceSubdivision"))
-            t.add(node, term("eli:is_part_of"), provision_node(parent))
-            t.add(node, term("fk:statute"), ox.NamedNode(iris.statute(key.statute, base)))
+            t.add(node, A, _t("eli:LegalResourceSubdivision"))
+            t.add(node, _t("eli:is_part_of"), provision_node(parent))
+            t.add(node, _t("fk:statute"), _iri(iris.statute(key.statute, base)))
             level, number = key.path[-1]
-            t.add(node, term("eli:number"), ox.Literal(number))
-            t.add(node, term("fk:subdivisionType"), concept("level", LEVEL_NAMES[level]))
-            t.add(node, term("skos:notation"), ox.Literal(key.canonical()))
-            t.add(node, term("rdfs:label"), da(key.canonical()))
+            t.add(node, _t("eli:number"), _lit(number))
+            t.add(node, _t("fk:subdivisionType"), concept("level", LEVEL_NAMES[level]))
+            t.add(node, _t("skos:notation"), _lit(key.canonical()))
+            t.add(node, _t("rdfs:label"), da(key.canonical()))
         return node
 
     for doc in records.sources:
-        node = ox.NamedNode(iris.mint("document", base, doc=doc["id"]))
-        t.add(node, A, term("fk:SourceDocument"))
-        t.add(node, term("skos:notation"), ox.Literal(doc["id"]))
+        node = _iri(iris.mint("document", base, doc=doc["id"]))
+        t.add(node, A, _t("fk:SourceDocument"))
+        t.add(node, _t("skos:notation"), _lit(doc["id"]))
         t.labels(node, doc["title"], "dcterms:title")
-        t.add(node, term("fk:fileName"), ox.Literal(doc["file"]))
+        t.add(node, _t("fk:fileName"), _lit(doc["file"]))
         if doc.get("publisher"):
-            t.add(node, term("dcterms:publisher"), ox.Literal(str(doc["publisher"])))
+            t.add(node, _t("dcterms:publisher"), _lit(str(doc["publisher"])))
         if doc.get("issued"):
-            t.add(node, term("dcterms:issued"), date(str(doc["issued"])))
+            t.add(node, _t("dcterms:issued"), date(str(doc["issued"])))
 
     programme_nodes = {}
     for p in records.programmes:
-        node = programme_nodes[p["id"]] = ox.NamedNode(iris.mint("programme", base, programme=p["id"]))
-        t.add(node, A, term("fk:Programme"))
+        node = programme_nodes[p["id"]] = _iri(iris.mint("programme", base, programme=p["id"]))
+        t.add(node, A, _t("fk:Programme"))
         t.labels(node, p["name"])
-        t.add(node, term("skos:notation"), ox.Literal(p["id"]))
-        t.add(node, term("fk:startDate"), date(p["start"]))
-        t.add(node, term("fk:endDate"), date(p["end"]))
+        t.add(node, _t("skos:notation"), _lit(p["id"]))
+        t.add(node, _t("fk:startDate"), date(p["start"]))
+        t.add(node, _t("fk:endDate"), date(p["end"]))
         t.sources(node, p, base)
         t.note(node, p)
         for r in p.get("rounds", []):
-            rn = ox.NamedNode(iris.mint("round", base, programme=p["id"], round=r["number"]))
-            t.add(rn, A, term("fk:ApplicationRound"))
-            t.add(rn, term("fk:programme"), node)
-            t.add(rn, term("fk:roundNumber"), integer(r["number"]))
-            t.add(rn, term("rdfs:label"), da(f"Ansøgningsrunde {r['number']}"))
-            t.add(rn, term("rdfs:label"), en(f"Application round {r['number']}"))
+            rn = _iri(iris.mint("round", base, programme=p["id"], round=r["number"]))
+            t.add(rn, A, _t("fk:ApplicationRound"))
+            t.add(rn, _t("fk:programme"), node)
+            t.add(rn, _t("fk:roundNumber"), integer(r["number"]))
+            t.add(rn, _t("rdfs:label"), da(f"Ansøgningsrunde {r['number']}"))
+            t.add(rn, _t("rdfs:label"), en(f"Application round {r['number']}"))
             if r.get("deadline"):
-                t.add(rn, term("fk:deadline"), date(r["deadline"]))
+                t.add(rn, _t("fk:deadline"), date(r["deadline"]))
             if r.get("in_force"):
-                t.add(rn, term("fk:inForceDate"), date(r["in_force"]))
+                t.add(rn, _t("fk:inForceDate"), date(r["in_force"]))
             if r.get("expected"):
-                t.add(rn, term("fk:expected"), TRUE)
+                t.add(rn, _t("fk:expected"), TRUE)
             t.sources(rn, r, base)
 
     muni_nodes = {}
     for m in records.municipalities:
-        node = muni_nodes[m["code"]] = ox.NamedNode(iris.mint("municipality", base, code=m["code"]))
-        t.add(node, A, term("fk:Municipality"))
-        t.add(node, term("skos:notation"), ox.Literal(m["code"]))
-        t.add(node, term("rdfs:label"), da(m["name"]))
+        node = muni_nodes[m["code"]] = _iri(iris.mint("municipality", base, code=m["code"]))
+        t.add(node, A, _t("fk:Municipality"))
+        t.add(node, _t("skos:notation"), _lit(m["code"]))
+        t.add(node, _t("rdfs:label"), da(m["name"]))
         t.sources(node, m, base)
 
     for s in records.statutes:
-        node = ox.NamedNode(iris.statute(s["id"], base))
-        t.add(node, A, term("eli:LegalResource"))
-        t.add(node, term("skos:notation"), ox.Literal(s["id"]))
+        node = _iri(iris.statute(s["id"], base))
+        t.add(node, A, _t("eli:LegalResource"))
+        t.add(node, _t("skos:notation"), _lit(s["id"]))
         t.labels(node, s["title"])
-        t.add(node, term("fk:statuteType"), concept("statute-type", s["type"]))
+        t.add(node, _t("fk:statuteType"), concept("statute-type", s["type"]))
         for v in s.get("variants", []):
-            t.add(node, term("skos:altLabel"), da(v))
+            t.add(node, _t("skos:altLabel"), da(v))
         if s.get("eli"):
-            t.add(node, term("rdfs:seeAlso"), ox.NamedNode(s["eli"]))
+            t.add(node, _t("rdfs:seeAlso"), _checked(s["eli"]))
 
     network_nodes = {}
     for n in records.networks:
-        node = network_nodes[(n["programme"], n["number"])] = ox.NamedNode(
+        node = network_nodes[(n["programme"], n["number"])] = _iri(
             iris.mint("network", base, programme=n["programme"], network=n["number"]))
-        t.add(node, A, term("fk:Network"))
-        t.add(node, term("fk:programme"), programme_nodes[n["programme"]])
-        t.add(node, term("fk:number"), integer(n["number"]))
+        t.add(node, A, _t("fk:Network"))
+        t.add(node, _t("fk:programme"), programme_nodes[n["programme"]])
+        t.add(node, _t("fk:number"), integer(n["number"]))
         t.labels(node, n["name"])
         for v in n.get("variants", []) or []:
-            t.add(node, term("skos:altLabel"), da(v))
+            t.add(node, _t("skos:altLabel"), da(v))
         if n.get("theme"):
             t.labels(node, n["theme"], "fk:theme")
         for code in n["members"]:
-            t.add(node, term("org:hasMember"), muni_nodes[code])
+            t.add(node, _t("org:hasMember"), muni_nodes[code])
         t.sources(node, n, base)
         t.note(node, n)
 
-    trial_nodes = {(tr["programme"], tr["id"]): ox.NamedNode(iris.mint("trial", base, programme=tr["programme"], trial=tr["id"]))
+    trial_nodes = {(tr["programme"], tr["id"]): _iri(iris.mint("trial", base, programme=tr["programme"], trial=tr["id"]))
                    for tr in records.trials}
     for tr in records.trials:
         node = trial_nodes[(tr["programme"], tr["id"])]
         where = f"trial {tr['id']}"
-        t.add(node, A, term("fk:Trial"))
-        t.add(node, term("fk:programme"), programme_nodes[tr["programme"]])
+        t.add(node, A, _t("fk:Trial"))
+        t.add(node, _t("fk:programme"), programme_nodes[tr["programme"]])
         if tr["network"] is not None:
-            t.add(node, term("fk:network"), network_nodes[(tr["programme"], tr["network"])])
+            t.add(node, _t("fk:network"), network_nodes[(tr["programme"], tr["network"])])
         t.labels(node, tr["name"])
         if tr.get("status"):
-            t.add(node, term("fk:status"), concept("status", tr["status"]))
+            t.add(node, _t("fk:status"), concept("status", tr["status"]))
         if tr.get("status_text"):
-            t.add(node, term("fk:statusText"), da(" ".join(str(tr["status_text"]).split())))
+            t.add(node, _t("fk:statusText"), da(" ".join(str(tr["status_text"]).split())))
         if tr.get("start"):
-            t.add(node, term("fk:startDate"), date(tr["start"]))
+            t.add(node, _t("fk:startDate"), date(tr["start"]))
         if tr.get("end"):
-            t.add(node, term("fk:endDate"), date(tr["end"]))
+            t.add(node, _t("fk:endDate"), date(tr["end"]))
         for code in tr.get("municipalities", []) or []:
-            t.add(node, term("fk:municipality"), muni_nodes[code])
+            t.add(node, _t("fk:municipality"), muni_nodes[code])
         if tr.get("parent"):
-            t.add(node, term("dcterms:isPartOf"), trial_nodes[(tr["programme"], tr["parent"])])
+            t.add(node, _t("dcterms:isPartOf"), trial_nodes[(tr["programme"], tr["parent"])])
         if tr.get("text"):
-            t.add(node, term("fk:exemptionText"), da(" ".join(str(tr["text"]).split())))
+            t.add(node, _t("fk:exemptionText"), da(" ".join(str(tr["text"]).split())))
         if tr.get("no_exemption_needed"):
-            t.add(node, term("fk:noExemptionNeeded"), TRUE)
+            t.add(node, _t("fk:noExemptionNeeded"), TRUE)
         if tr.get("outcome"):
             t.labels(node, tr["outcome"], "fk:outcomeText")
         t.sources(node, tr, base)
@@ -279,68 +402,68 @@ def build(records: Records, base: str = iris.DEFAULT_BASE) -> Built:
             for cite in ex.get("cites", []) or []:
                 p = _parse(cite, index, ex, "cites", where)
                 target = provision_node(p)
-                en_node = ox.NamedNode(iris.exemption(tr["programme"], tr["id"], p, base))
-                t.add(node, term("fk:exemptsFrom"), target)
-                t.add(en_node, A, term("fk:Exemption"))
-                t.add(en_node, term("fk:trial"), node)
-                t.add(en_node, term("fk:provision"), target)
-                t.add(en_node, term("fk:kind"), concept("kind", ex["kind"]))
-                t.add(en_node, term("fk:citation"), da(" ".join(ex["text"].split())))
+                en_node = _iri(iris.exemption(tr["programme"], tr["id"], p, base))
+                t.add(node, _t("fk:exemptsFrom"), target)
+                t.add(en_node, A, _t("fk:Exemption"))
+                t.add(en_node, _t("fk:trial"), node)
+                t.add(en_node, _t("fk:provision"), target)
+                t.add(en_node, _t("fk:kind"), concept("kind", ex["kind"]))
+                t.add(en_node, _t("fk:citation"), da(" ".join(ex["text"].split())))
                 if ex.get("partial"):
-                    t.add(en_node, term("fk:partial"), TRUE)
+                    t.add(en_node, _t("fk:partial"), TRUE)
                 if ex.get("unspecified") or not p.path:
-                    t.add(en_node, term("fk:unspecified"), TRUE)
+                    t.add(en_node, _t("fk:unspecified"), TRUE)
                 for r in refs:
-                    t.add(en_node, term("fk:crossReference"), r)
+                    t.add(en_node, _t("fk:crossReference"), r)
                 t.sources(en_node, tr, base)
         for lb in tr.get("legal_basis", []) or []:
             for cite in lb.get("cites", []) or []:
                 p = _parse(cite, index, lb, "cites", where)
                 target = provision_node(p)
-                t.add(node, term("fk:legalBasis"), target)
-            t.add(node, term("fk:legalBasisText"), da(" ".join(lb["text"].split())))
+                t.add(node, _t("fk:legalBasis"), target)
+            t.add(node, _t("fk:legalBasisText"), da(" ".join(lb["text"].split())))
 
     for a in records.applications:
-        node = ox.NamedNode(iris.mint("application", base, programme=a["programme"], application=a["id"]))
-        t.add(node, A, term("fk:Application"))
-        t.add(node, term("fk:programme"), programme_nodes[a["programme"]])
+        node = _iri(iris.mint("application", base, programme=a["programme"], application=a["id"]))
+        t.add(node, A, _t("fk:Application"))
+        t.add(node, _t("fk:programme"), programme_nodes[a["programme"]])
         if a["network"] is not None:
-            t.add(node, term("fk:network"), network_nodes[(a["programme"], a["network"])])
+            t.add(node, _t("fk:network"), network_nodes[(a["programme"], a["network"])])
         t.labels(node, a["name"])
-        t.add(node, term("fk:decision"), concept("decision", a["decision"]))
+        t.add(node, _t("fk:decision"), concept("decision", a["decision"]))
         if a.get("round") is not None:
-            t.add(node, term("fk:round"), ox.NamedNode(iris.mint("round", base, programme=a["programme"], round=a["round"])))
+            t.add(node, _t("fk:round"), _iri(iris.mint("round", base, programme=a["programme"], round=a["round"])))
         if a.get("reason"):
             t.labels(node, a["reason"], "fk:reason")
         if a.get("trial"):
-            t.add(node, term("fk:resultedIn"), trial_nodes[(a["programme"], a["trial"])])
+            t.add(node, _t("fk:resultedIn"), trial_nodes[(a["programme"], a["trial"])])
         t.sources(node, a, base)
         t.note(node, a)
 
     for e in records.evaluations:
-        node = ox.NamedNode(iris.evaluation(e["programme"], e["network"], e["evaluator"], e["design"]["da"], base))
-        t.add(node, A, term("fk:Evaluation"))
+        node = _iri(iris.evaluation(e["programme"], e["network"], e["evaluator"], e["design"]["da"], base))
+        t.add(node, A, _t("fk:Evaluation"))
         if e["network"] is not None:
-            t.add(node, term("fk:network"), network_nodes[(e["programme"], e["network"])])
-        t.add(node, term("fk:evaluator"), ox.Literal(str(e["evaluator"])))
+            t.add(node, _t("fk:network"), network_nodes[(e["programme"], e["network"])])
+        t.add(node, _t("fk:evaluator"), _lit(str(e["evaluator"])))
         t.labels(node, e["design"], "fk:design")
-        t.add(node, term("rdfs:label"), da(f"Evaluering ved {e['evaluator']}"))
-        t.add(node, term("rdfs:label"), en(f"Evaluation by {e['evaluator']}"))
+        t.add(node, _t("rdfs:label"), da(f"Evaluering ved {e['evaluator']}"))
+        t.add(node, _t("rdfs:label"), en(f"Evaluation by {e['evaluator']}"))
         for tid in e.get("trials", []) or []:
-            t.add(node, term("fk:evaluates"), trial_nodes[(e["programme"], tid)])
+            t.add(node, _t("fk:evaluates"), trial_nodes[(e["programme"], tid)])
         t.sources(node, e, base)
         t.note(node, e)
 
     for o in records.outcomes:
-        node = ox.NamedNode(iris.mint("outcome", base, outcome=o["id"]))
-        t.add(node, A, term("fk:Outcome"))
-        t.add(node, term("fk:outcomeKind"), concept("outcome", o["kind"]))
+        node = _iri(iris.mint("outcome", base, outcome=o["id"]))
+        t.add(node, A, _t("fk:Outcome"))
+        t.add(node, _t("fk:outcomeKind"), concept("outcome", o["kind"]))
         t.labels(node, o["name"])
         if o.get("text"):
             t.labels(node, o["text"], "dcterms:description")
         for key in o.get("trials", []) or []:
             programme, tid = key.split("/", 1)
-            t.add(node, term("fk:concerns"), trial_nodes[(programme, tid)])
+            t.add(node, _t("fk:concerns"), trial_nodes[(programme, tid)])
         t.sources(node, o, base)
         t.note(node, o)
 

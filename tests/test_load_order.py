@@ -1,0 +1,51 @@
+"""The readers behind graph.ordered_store and graph.load_sorted: every line, in the right order,
+whatever the block size and however pyoxigraph sizes its reads."""
+from __future__ import annotations
+
+import io
+
+from hypothesis import given, settings, strategies as st
+
+from fkgraph import graph
+
+LINES = st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=40)
+                 .map(lambda s: s + "\n"), max_size=60)
+
+
+def _drain(reader, sizes) -> bytes:
+    out, i = [], 0
+    while True:
+        piece = reader.read(sizes[i % len(sizes)] if sizes else -1)
+        i += 1
+        if not piece:
+            return b"".join(out)
+        out.append(piece)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINES, st.integers(1, 64), st.lists(st.integers(1, 50), max_size=5), st.booleans())
+def test_reversed_lines_gives_every_line_last_first(lines, block, sizes, strip_last_newline):
+    data = "".join(lines).encode("utf-8")
+    if strip_last_newline:
+        data = data.removesuffix(b"\n")
+    kept = [l if l.endswith(b"\n") else l + b"\n" for l in data.splitlines(keepends=True)]  # a last line gets its newline
+    expected = b"".join(reversed(kept))
+    assert _drain(graph._ReversedLines(io.BytesIO(data), block), sizes) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINES, st.integers(1, 7), st.lists(st.integers(1, 50), max_size=5))
+def test_lines_reader_gives_every_line_in_order(lines, chunk, sizes):
+    assert _drain(graph._LinesReader(lines, chunk), sizes) == "".join(lines).encode("utf-8")
+
+
+def test_load_sorted_reads_back_what_ordered_store_dumped(tmp_path):
+    import pyoxigraph as ox
+
+    lines = [f"<http://example.org/s{i % 7}> <http://example.org/p{i % 3}> \"{i}\" .\n" for i in range(500)]
+    store = graph.ordered_store(reversed(lines))
+    path = tmp_path / "g.nt"
+    path.write_bytes(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
+    assert path.read_text().splitlines(keepends=True) == sorted(set(lines))
+    again = graph.load_sorted(path)
+    assert again.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) == path.read_bytes()
