@@ -40,18 +40,29 @@ if mode == "build":
     # tested elsewhere and would take minutes at this size.
     api.build = lambda home=None, base=None, cache=True: built
     api.validate = lambda target=None, home=None: types.SimpleNamespace(conforms=True)
-    real_write = ex.write_bytes
-    def slow_write(path, data):  # announce the write, then write as export does, in pieces
-        global digest
-        digest = hashlib.sha256(data).hexdigest()
-        with ex.atomic_write(path) as f:
-            step = len(data) // 50
-            for i in range(0, len(data), step):
-                f.write(data[i:i + step]); f.flush()
-                if i == step:
-                    print("writing", flush=True)
-        return Path(path)
-    ex.write_bytes = slow_write
+    # export() lets pyoxigraph write into the atomic temporary file: slow its writes down and
+    # announce the first one, so the test can kill the build mid-file
+    digest = hashlib.sha256(ex.turtle(built.store)).hexdigest()  # what the file must hold
+    real_atomic = ex.atomic_write
+    class Slow:
+        def __init__(self, f):
+            self.f, self.n = f, 0
+        def write(self, b):
+            self.n += 1
+            if self.n == 2:
+                print("writing", flush=True)
+            if self.n > 1:
+                import time; time.sleep(0.002)
+            out = self.f.write(b); self.f.flush()
+            return out
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+    import contextlib
+    @contextlib.contextmanager
+    def slow_atomic(path, mode="wb"):
+        with real_atomic(path, mode) as f:
+            yield Slow(f)
+    ex.atomic_write = slow_atomic
     api.build_to(out)
     print("done", digest, flush=True)
 else:

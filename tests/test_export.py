@@ -89,15 +89,66 @@ def test_gzip_is_deterministic_no_name_no_mtime(tmp_path, built):
     assert gzip.decompress(data) == export.ntriples(built.store)
 
 
-def test_turtle_groups_each_subject_once_in_sorted_order_with_prefixes(built):
-    text = export.turtle(built.store).decode()
-    head, _, body = text.partition("\n\n")
-    prefixes = [l.split()[1] for l in head.splitlines()]
+def _turtle_layout(text: str):
+    """(prefix names, subject lines): the header, and each line that opens a subject's block."""
+    lines = text.splitlines()
+    prefixes = [l.split()[1] for l in lines if l.startswith("@prefix ")]
+    subjects = [l.split(" ", 1)[0] for l in lines if l and not l.startswith(("@prefix ", "\t", " "))]
+    return prefixes, subjects
+
+
+def _in_file_order(data: bytes, fmt=ox.RdfFormat.TURTLE) -> list[str]:
+    return [f"{q.subject} {q.predicate} {q.object} ." for q in ox.parse(data, format=fmt)]
+
+
+@pytest.mark.parametrize("how", ["store", "file"])
+def test_turtle_groups_each_subject_once_in_sorted_order_with_prefixes(built, tmp_path, how):
+    if how == "store":
+        data = export.turtle(built.store)
+    else:  # export() lets pyoxigraph write the file itself
+        data = export.export(built.store, tmp_path / "g.ttl").read_bytes()
+    prefixes, subjects = _turtle_layout(data.decode())
     assert prefixes == sorted(prefixes) and "fk:" in prefixes and "eli:" in prefixes
-    subjects = [block.split(" ", 1)[0].strip("<>") for block in body.split("\n\n")]
-    assert subjects == sorted(subjects)  # by IRI
-    assert len(subjects) == len(set(subjects)) == len({q.subject for q in built.store})
-    assert " a fk:Trial ;" in text  # rdf:type first, compacted
+    assert len(subjects) == len(set(subjects)) == len({q.subject for q in built.store})  # one block each
+    triples = _in_file_order(data)
+    assert triples == sorted(triples, key=lambda t: t.encode()) and len(triples) == len(built)  # N-Triples byte order
+    assert "a fk:Trial ;" in data.decode()  # compacted
+
+
+def test_a_store_loaded_in_any_order_exports_the_same_bytes(built):
+    """ordered_store sorts what it loads, and pyoxigraph dumps in that order: the export does not
+    depend on the order the triples were produced in (records reordered, a cache reloaded)."""
+    import random
+
+    from fkgraph import graph
+
+    lines = export.ntriples(built.store).decode().splitlines(keepends=True)
+    shuffled = lines[:]
+    random.Random(7).shuffle(shuffled)
+    again = graph.ordered_store(shuffled + shuffled[:50])  # duplicates too
+    assert export.turtle(again) == export.turtle(built.store)
+    assert export.ntriples(again) == export.ntriples(built.store) == "".join(lines).encode()
+
+
+def test_the_build_cache_gives_the_same_export_as_a_fresh_build(tmp_path, monkeypatch, built):
+    monkeypatch.setenv("FKGRAPH_CACHE", str(tmp_path))
+    first = api.build()   # builds and writes the cache
+    second = api.build()  # loads the cache
+    assert list(tmp_path.glob("build-*.nt")) and not callable(first._records) and callable(second._records)
+    assert export.turtle(second.store) == export.turtle(first.store) == export.turtle(built.store)
+
+
+def test_a_list_of_triples_is_sorted_with_stable_blank_node_labels():
+    t = [ox.Triple(ox.NamedNode("http://example.org/b"), ox.NamedNode("http://example.org/p"), ox.BlankNode("x1")),
+         ox.Triple(ox.BlankNode("x1"), ox.NamedNode("http://example.org/q"), ox.Literal("v")),
+         ox.Triple(ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p"), ox.Literal("w", language="da"))]
+    out = export.turtle(t)
+    assert out == export.turtle(list(reversed(t)))
+    assert out == export.turtle([ox.Triple(x.subject if not isinstance(x.subject, ox.BlankNode) else ox.BlankNode("other"),
+                                           x.predicate, x.object if not isinstance(x.object, ox.BlankNode) else ox.BlankNode("other"))
+                                 for x in t])
+    assert len(list(ox.parse(out, format=ox.RdfFormat.TURTLE))) == 3
+    assert out.index(b"<http://example.org/a>") < out.index(b"<http://example.org/b>")
 
 
 def test_ntriples_sorted_one_line_per_triple(built):

@@ -186,7 +186,7 @@ def write(path: str | Path, trials: int = 1000, seed: int = 0, inject: int = 0, 
 
     Same arguments, same bytes: the generator is seeded and the writers are deterministic."""
     from . import graph, iris
-    from .export import export as export_store, format_for, gzip_bytes, write_bytes
+    from .export import export as export_store, format_for
 
     if trials < 1:
         raise ValueError(f"--trials {trials}: give at least 1")
@@ -194,17 +194,5 @@ def write(path: str | Path, trials: int = 1000, seed: int = 0, inject: int = 0, 
         raise ValueError(f"--inject {inject}: give 0 or more violations of each kind")
     records, injected = generate(trials, seed, inject)
     built = graph.build(records, base=base or iris.DEFAULT_BASE)
-    fmt = fmt or format_for(path)
-    if fmt == "ntriples":  # the fast path: pyoxigraph's own N-Triples, sorted like export.ntriples
-        import pyoxigraph as ox
-
-        lines = built.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).splitlines(keepends=True)
-        lines.sort()
-        data = b"".join(lines)
-        out = Path(path)
-        if out.suffix == ".gz":
-            data = gzip_bytes(data)
-        written = write_bytes(out, data)
-    else:
-        written = export_store(built.store, path, fmt)
+    written = export_store(built.store, path, fmt or format_for(path))  # sorted: see graph.ordered_store
     return written, len(built.store), injected
