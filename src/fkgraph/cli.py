@@ -111,7 +111,8 @@ def build(obj, output):
 
     Example: fkgraph build --output dist
     """
-    built, report, path = api.build_to(output, obj["home"], obj["base"])
+    with slow_step("building and validating"):
+        built, report, path = api.build_to(output, obj["home"], obj["base"])
     click.echo(f"{path}: {len(built)} triples, {len(built.records.trials)} trials; conforms", err=True)
 
 
@@ -274,8 +275,9 @@ def export(obj, fmt, output, gz):
     """
     from .export import export as write
 
-    built = api.build(obj["home"], obj["base"])
-    path = write(built.store, output, fmt, gz)
+    with slow_step("building and writing"):
+        built = api.build(obj["home"], obj["base"])
+        path = write(built.store, output, fmt, gz)
     click.echo(f"{path}: {len(built)} triples", err=True)
 
 
