@@ -390,6 +390,45 @@ def test_made_permanent_follows_the_outcome_records(built):
         assert r["kind"] == "not-continued"
 
 
+_SMALL = """
+@prefix fk: <https://w3id.org/fkgraph/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix t: <https://example.org/trial/> .
+@prefix o: <https://example.org/outcome/> .
+@prefix n: <https://example.org/network/> .
+n:1 a fk:Network ; fk:number 1 .
+t:a a fk:Trial ; fk:network n:1 ; rdfs:label "Forsøg A"@da ; fk:status fk:status-made-permanent ;
+    fk:outcomeText "Gjort permanent"@da .
+t:b a fk:Trial ; rdfs:label "Forsøg B"@da .
+o:x a fk:Outcome ; fk:outcomeKind fk:outcome-recommended-permanent ; rdfs:label "Anbefalet"@da ; fk:concerns t:a , t:b .
+o:y a fk:Outcome ; fk:outcomeKind fk:outcome-recommended-permanent ; rdfs:label "Uden forsøg"@da .
+o:z a fk:Outcome ; fk:outcomeKind fk:outcome-not-continued ; fk:concerns t:b .
+"""
+
+
+def test_made_permanent_rows_on_a_small_graph():
+    """Both branches (outcomes, and trials whose status is made-permanent) with their networks and
+    names; an outcome that concerns no trial is one row without a trial (the network and name
+    lookups are nested under fk:concerns), and pyoxigraph and rdflib agree."""
+    import rdflib
+
+    store = ox.Store()
+    store.load(_SMALL.encode(), format=ox.RdfFormat.TURTLE)
+    g = rdflib.Graph().parse(data=_SMALL, format="turtle")
+    query = CATALOGUE["made-permanent"]
+    for params, want in [
+        ({}, [["made-permanent", None, "Gjort permanent", 1, "https://example.org/trial/a", "Forsøg A"],
+              ["recommended-permanent", "https://example.org/outcome/x", "Anbefalet", 1, "https://example.org/trial/a", "Forsøg A"],
+              ["recommended-permanent", "https://example.org/outcome/x", "Anbefalet", None, "https://example.org/trial/b", "Forsøg B"],
+              ["recommended-permanent", "https://example.org/outcome/y", "Uden forsøg", None, None, None]]),
+        ({"kind": "not-continued"}, [["not-continued", "https://example.org/outcome/z", None, None, "https://example.org/trial/b", "Forsøg B"]]),
+    ]:
+        assert queries.run(query, store, params).rows == want
+        text = queries.bound_text(query, queries.bindings(query, params))
+        theirs = sorted([[None if t is None else str(t) for t in row] for row in g.query(text)], key=repr)
+        assert theirs == sorted([[None if v is None else str(v) for v in r] for r in want], key=repr)
+
+
 def test_sources_every_fact_has_one(built):
     rows = q("sources", {}, built).dicts()
     assert not [r for r in rows if r["document"] is None], "facts without a source"
