@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from .citations import Provision
 
@@ -60,7 +61,13 @@ def mint(kind: str, base: str = DEFAULT_BASE, **parts: object) -> str:
 
 def provision_path(provision: Provision) -> str:
     """`(("p","70 d"),("stk","1"),("pkt","3"))` → `p70d/stk1/pkt3`."""
-    return "/".join(_SEGMENT[level].format(slug(value).replace("-", "")) for level, value in provision.path)
+    return _path(provision.path)
+
+
+@lru_cache(maxsize=100_000)
+def _path(path: tuple) -> str:
+    # memoised: a large register cites the same few thousand provisions again and again
+    return "/".join(_SEGMENT[level].format(slug(value).replace("-", "")) for level, value in path)
 
 
 def statute(abbreviation: str, base: str = DEFAULT_BASE) -> str:
