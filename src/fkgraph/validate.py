@@ -20,7 +20,6 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
@@ -147,6 +146,8 @@ class Report:
 
     def junit(self, name: str = "fkgraph shapes") -> str:
         """JUnit XML: one test case per shape; a shape with violations is a failed test case."""
+        from xml.sax.saxutils import escape, quoteattr  # not at import: it pulls in urllib and http
+
         grouped = self.by_shape()
         shapes = sorted({s.iri for s in self.shapes} | set(grouped))
         failures = sum(1 for s in shapes if any(r.severity == "Violation" for r in grouped.get(s, [])))
