@@ -29,7 +29,10 @@ so; pyshacl remains the default engine.
 """
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyoxigraph as ox
@@ -201,44 +204,64 @@ def _messages(shapes_g, owner) -> dict[str, str]:
 # ---- running ---------------------------------------------------------------------------------------
 
 def run_shacl(store: ox.Store, shapes_g, ont_g=None) -> list[dict]:
-    """Validate the store's default graph; one dict per result in fkgraph.validate's format."""
+    """Validate the store's default graph; one dict per result in fkgraph.validate's format.
+
+    The SPARQL constraints run on the store in a second thread while `shacl` validates the core
+    constraints: both pyoxigraph's query evaluation and `shacl` release the GIL, so the two
+    overlap on a machine with more than one core. The data reaches `shacl` as an N-Triples file
+    in a temporary directory, written by pyoxigraph itself (`Store.dump` to a path): no copy of
+    it is ever a Python object (at 100k trials the text is 548 MB; as bytes, then str, then the
+    str with the ontology appended, then the UTF-8 view `shacl` borrows, it cost about 2 GB).
+    """
     import rdflib
 
     shacl = shacl_module()
-    shn = rdflib.Namespace(SH)
     core, jobs = split_shapes(shapes_g)
     compiled = shacl.Shapes.from_text(core.serialize(format="nt"), "ntriples")
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
-    if ont_g is not None:
-        data += ont_g.serialize(format="nt")
-    report = compiled.validate_text(data, "ntriples", allow_warnings=True)
-    del data
-    blanks = None
-    out = []
-    for r in report.results:
-        component = rdflib.URIRef(r.component_iri)
-        source = to_rdflib(_ox_term(r.source_shape))
-        if isinstance(source, rdflib.BNode):
-            blanks = blanks if blanks is not None else _blank_shapes(shapes_g)
-            root = to_rdflib(_ox_term(r.root_shape))
-            cands = [c for c in blanks.get((str(root), r.path or ""), []) if _has_component(shapes_g, c, r.component_iri)]
-            source = cands[0] if len(cands) == 1 else source
-        path = None
-        if r.path:
-            m = re.fullmatch(r"<([^<>]*)>", r.path)
-            path = rdflib.URIRef(m.group(1)) if m else shapes_g.value(source, shn.path)
-        msgs = _messages(shapes_g, source)
-        out.append({
-            "focus": to_rdflib(_ox_term(r.focus_node)), "path": path, "value": to_rdflib(_ox_term(r.value)),
-            "component": component, "severity": rdflib.URIRef(r.severity_iri), "source_shape": source,
-            "message": msgs.get("en") or msgs.get("") or (r.message or ""), "message_da": msgs.get("da", ""),
-        })
-    out += run_sparql_jobs(store, shapes_g, jobs)
+    prepared = prepare_sparql_jobs(shapes_g, jobs)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fkgraph-sparql") as pool:
+        sparql = pool.submit(execute_sparql_jobs, store, prepared)
+        with tempfile.TemporaryDirectory(prefix="fkgraph-validate-") as tmp:
+            path = os.path.join(tmp, "data.nt")  # the extension tells `shacl` the syntax
+            store.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+            if ont_g is not None:
+                with open(path, "ab") as f:
+                    f.write(ont_g.serialize(format="nt", encoding="utf-8"))
+            report = compiled.validate_file(path, allow_warnings=True)
+        shn = rdflib.Namespace(SH)
+        blanks = None
+        out = []
+        for r in report.results:
+            component = rdflib.URIRef(r.component_iri)
+            source = to_rdflib(_ox_term(r.source_shape))
+            if isinstance(source, rdflib.BNode):
+                blanks = blanks if blanks is not None else _blank_shapes(shapes_g)
+                root = to_rdflib(_ox_term(r.root_shape))
+                cands = [c for c in blanks.get((str(root), r.path or ""), []) if _has_component(shapes_g, c, r.component_iri)]
+                source = cands[0] if len(cands) == 1 else source
+            path = None
+            if r.path:
+                m = re.fullmatch(r"<([^<>]*)>", r.path)
+                path = rdflib.URIRef(m.group(1)) if m else shapes_g.value(source, shn.path)
+            msgs = _messages(shapes_g, source)
+            out.append({
+                "focus": to_rdflib(_ox_term(r.focus_node)), "path": path, "value": to_rdflib(_ox_term(r.value)),
+                "component": component, "severity": rdflib.URIRef(r.severity_iri), "source_shape": source,
+                "message": msgs.get("en") or msgs.get("") or (r.message or ""), "message_da": msgs.get("da", ""),
+            })
+        out += sparql.result()
     return out
 
 
 def run_sparql_jobs(store: ox.Store, shapes_g, jobs: list[tuple]) -> list[dict]:
     """Each SPARQL constraint as one query over the whole store, `$this` joined to its target class."""
+    return execute_sparql_jobs(store, prepare_sparql_jobs(shapes_g, jobs))
+
+
+def prepare_sparql_jobs(shapes_g, jobs: list[tuple]) -> list[tuple]:
+    """Everything a job needs from the shapes graph, read up front, so that the queries can run in
+    another thread without touching the (not thread-safe) rdflib graph: (query text per target
+    class, severity, source shape, message templates)."""
     import rdflib
 
     shn = rdflib.Namespace(SH)
@@ -249,8 +272,18 @@ def run_sparql_jobs(store: ox.Store, shapes_g, jobs: list[tuple]) -> list[dict]:
         templates = [(str(t), t.language) for t in shapes_g.objects(constraint, shn.message)] or \
                     [(str(t), t.language) for t in shapes_g.objects(shape, shn.message)]
         inner = select.replace("$this", "?this")
-        for cls in targets:
-            solutions = store.query(f"{prefixes}SELECT * WHERE {{ ?this a <{cls}> . {{ {inner} }} }}")
+        queries = [f"{prefixes}SELECT * WHERE {{ ?this a <{cls}> . {{ {inner} }} }}" for cls in targets]
+        out.append((queries, severity, shape, templates))
+    return out
+
+
+def execute_sparql_jobs(store: ox.Store, prepared: list[tuple]) -> list[dict]:
+    """Run prepared jobs (`prepare_sparql_jobs`) on the store; one dict per solution."""
+    component = to_rdflib(ox.NamedNode(SH + "SPARQLConstraintComponent"))
+    out = []
+    for queries, severity, shape, templates in prepared:
+        for query in queries:
+            solutions = store.query(query)
             names = [v.value for v in solutions.variables]
             for row in solutions:
                 binds = {n: row[n] for n in names if row[n] is not None}
@@ -263,7 +296,7 @@ def run_sparql_jobs(store: ox.Store, shapes_g, jobs: list[tuple]) -> list[dict]:
                             lambda m: binds[m.group(1)].value if m.group(1) in binds else m.group(0), template)
                 out.append({
                     "focus": to_rdflib(focus), "path": to_rdflib(binds.get("path")),
-                    "value": to_rdflib(binds.get("value", focus)), "component": shn.SPARQLConstraintComponent,
+                    "value": to_rdflib(binds.get("value", focus)), "component": component,
                     "severity": severity, "source_shape": shape,
                     "message": msgs.get("en") or msgs.get("") or next(iter(msgs.values()), ""),
                     "message_da": msgs.get("da", ""),
