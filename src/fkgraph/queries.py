@@ -373,7 +373,8 @@ def run(query: Query, store: ox.Store, values: dict[str, str] | None = None, res
         return Rows(["result"], [[result]])
     if isinstance(result, ox.QuerySolutions):
         columns = [v.value for v in result.variables]
-        return Rows(columns, [[value(sol[c]) for c in columns] for sol in result])
+        # a solution iterates its values in variable order (None when unbound): no lookup by name
+        return Rows(columns, [[value(t) for t in sol] for sol in result])
     raise QueryError(f"{query.name}: only SELECT and ASK queries give rows; use export for graphs")
 
 
