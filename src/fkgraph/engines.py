@@ -85,7 +85,8 @@ def split_shapes(shapes_g) -> tuple[Any, list[tuple]]:
     return core, jobs
 
 
-def _prefixes(shapes_g) -> str:
+def _declared(shapes_g) -> dict[str, str]:
+    """The sh:declare'd prefixes of the shapes graph."""
     import rdflib
 
     shn = rdflib.Namespace(SH)
@@ -94,7 +95,35 @@ def _prefixes(shapes_g) -> str:
         p, ns = shapes_g.value(decl, shn.prefix), shapes_g.value(decl, shn.namespace)
         if p is not None and ns is not None:
             found[str(p)] = str(ns)
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(found.items()))
+    return found
+
+
+def _prefixes(shapes_g) -> str:
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(_declared(shapes_g).items()))
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_TYPED_THIS = re.compile(
+    r"\b(?i:WHERE)\s*\{\s*[?$]this\s+(a|<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*)\s+(<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*)\s*[;.]")
+
+
+def types_this(select: str, cls: str, declared: dict[str, str]) -> bool:
+    """Whether the SELECT's WHERE clause opens with the triple `$this rdf:type <cls>`: that
+    pattern sits in the top-level group, so every solution already has `$this` typed with the
+    target class, and joining `?this a <cls>` around the query again changes nothing (and costs
+    a fifth of the query's time on the fkgraph shapes)."""
+    m = _TYPED_THIS.search(select)
+    if m is None:
+        return False
+
+    def iri(token: str) -> str | None:
+        if token.startswith("<"):
+            return token[1:-1]
+        prefix, _, local = token.partition(":")
+        return declared[prefix] + local if prefix in declared else None
+
+    pred, obj = m.groups()
+    return (pred == "a" or iri(pred) == RDF_TYPE) and iri(obj) == cls
 
 
 # ---- terms ------------------------------------------------------------------------------------------
@@ -265,14 +294,16 @@ def prepare_sparql_jobs(shapes_g, jobs: list[tuple]) -> list[tuple]:
     import rdflib
 
     shn = rdflib.Namespace(SH)
-    prefixes = _prefixes(shapes_g)
+    declared = _declared(shapes_g)
+    prefixes = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(declared.items()))
     out = []
     for shape, constraint, select, targets in jobs:
         severity = shapes_g.value(shape, shn.severity) or shn.Violation
         templates = [(str(t), t.language) for t in shapes_g.objects(constraint, shn.message)] or \
                     [(str(t), t.language) for t in shapes_g.objects(shape, shn.message)]
         inner = select.replace("$this", "?this")
-        queries = [f"{prefixes}SELECT * WHERE {{ ?this a <{cls}> . {{ {inner} }} }}" for cls in targets]
+        queries = [f"{prefixes}{inner}" if types_this(select, str(cls), declared) else
+                   f"{prefixes}SELECT * WHERE {{ ?this a <{cls}> . {{ {inner} }} }}" for cls in targets]
         out.append((queries, severity, shape, templates))
     return out
 
