@@ -8,8 +8,13 @@ on a synthetic graph with injected violations).
 How it runs, and why:
 
 - Core constraints (sh:minCount, sh:class, sh:pattern, sh:in, sh:or, sh:lessThanOrEquals …) run
-  in `shacl` 0.3.4, which parses the N-Triples dump of the store plus the ontology (pyshacl mixes
-  the ontology into the data graph too, so class targets see the same subclass axioms).
+  in `shacl` 0.3.4, which reads the N-Triples dump of the store plus the ontology from a temporary
+  file (pyshacl mixes the ontology into the data graph too, so class targets see the same
+  subclass axioms). `shacl` evaluates a shape nested in sh:or / sh:node / sh:qualifiedValueShape
+  once per value node, and its sh:class collects every instance of the class each time, so a
+  nested sh:class is quadratic; ontology/shapes.ttl writes it as the equivalent
+  `[ sh:path ( rdf:type [ sh:zeroOrMorePath rdfs:subClassOf ] ) ; sh:hasValue C ]`
+  (benchmarks/README.md, "Which shapes cost what").
 - SHACL-SPARQL constraints run as one query each on the pyoxigraph store, with `$this` joined to
   the shape's target class, not once per focus node. Two measured reasons (benchmarks/README.md):
   `shacl` 0.3.4 evaluates a constraint per focus node without using `$this` to drive the join, so
@@ -17,7 +22,8 @@ How it runs, and why:
   xsd:date values wrongly (`?a < ?b`, `!=`, YEAR() on two xsd:date literals are never true), which
   silently dropped every fksh:TrialStartInProgrammePeriod violation. A constraint this cannot run
   as a join (a target other than sh:targetClass, a property shape, a SELECT that does not project
-  `$this`) is left to `shacl`.
+  `$this`) is left to `shacl`. The joins run in a second thread while `shacl` works (both release
+  the GIL).
 
 Results are returned in the engine interface of fkgraph.validate: one dict per result with rdflib
 terms (focus, path, value, component, severity, source_shape, message, message_da). Terms from
