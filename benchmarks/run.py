@@ -299,6 +299,7 @@ def add_sums(sizes: dict, caps: dict) -> None:
     against the baseline's load + validate, the only way rdflib gets a graph). A sum with a
     capped part is None on the fkgraph side and a lower bound (`> T s`) on the baseline's."""
     for entry in sizes.values():
+        caps_n = entry.get("caps", caps)
         for side in ("fkgraph", "baseline"):
             st = entry[side]["steps"]
             parts = {"load + validate": ("load", "validate"), "build + validate": ("build", "validate")}
@@ -308,7 +309,7 @@ def add_sums(sizes: dict, caps: dict) -> None:
                 if a in st and b in st:
                     st[name] = None if st[a] is None or st[b] is None else st[a] + st[b]
                     if st[name] is None:
-                        entry[side].setdefault("lower_bounds", {})[name] = (st[a] or step_cap(a, caps)) + (st[b] or step_cap(b, caps))
+                        entry[side].setdefault("lower_bounds", {})[name] = (st[a] or step_cap(a, caps_n)) + (st[b] or step_cap(b, caps_n))
 
 
 def fmt_s(t: float | None, cap: float) -> str:
@@ -324,7 +325,7 @@ def ratio(fk: float | None, base: float | None, cap: float) -> str:
 
 
 def _cap(entry: dict, side: str, step: str, caps: dict) -> float:
-    return entry[side].get("lower_bounds", {}).get(step) or step_cap(step, caps)
+    return entry[side].get("lower_bounds", {}).get(step) or step_cap(step, entry.get("caps", caps))
 
 
 def _against(step: str) -> str:
@@ -345,7 +346,7 @@ def table(sizes: dict, caps: dict) -> str:
             ran = other in bl["steps"]
             cap = _cap(sizes[n], "baseline", other, caps)
             label = step if other == step else f"{step} (vs {other})"
-            lines.append(f"{label:38s} {fmt_s(t, step_cap(step, caps)):>10s} {(fmt_s(b, cap) if ran else 'not run'):>17s} "
+            lines.append(f"{label:38s} {fmt_s(t, step_cap(step, sizes[n].get('caps', caps))):>10s} {(fmt_s(b, cap) if ran else 'not run'):>17s} "
                          f"{(ratio(t, b, cap) if ran else 'n/a'):>9s}")
         for side in ("fkgraph", "baseline"):
             s = sizes[n][side]
@@ -383,7 +384,7 @@ def markdown(report: dict) -> str:
         for n in ns:
             fk, bl = sizes[n]["fkgraph"]["steps"].get(step), sizes[n]["baseline"]["steps"]
             cap = _cap(sizes[n], "baseline", other, caps)
-            row += [s(fk, step_cap(step, caps)), s(bl.get(other), cap) if other in bl else "not run",
+            row += [s(fk, step_cap(step, sizes[n].get("caps", caps))), s(bl.get(other), cap) if other in bl else "not run",
                     ratio(fk, bl.get(other), cap) if other in bl else "n/a"]
         if both:
             g = grow.get(step, {})
@@ -463,6 +464,26 @@ def targets(report: dict) -> list[dict]:
     return out
 
 
+def summarise(report: dict) -> None:
+    """The sums, growth exponents and targets of a report, from its measured steps."""
+    caps = _caps(report)
+    for entry in report["sizes"].values():
+        for side in ("fkgraph", "baseline"):
+            entry[side].pop("lower_bounds", None)
+            for name in ("load + validate", "build + validate"):
+                entry[side]["steps"].pop(name, None)
+    add_sums(report["sizes"], caps)
+    report["growth_exponent"] = growth(report["sizes"])
+    report["targets"] = targets(report) if report.get("shell_query") or report.get("parity_small") else []
+
+
+def print_targets(report: dict) -> None:
+    report["targets"] = targets(report)
+    print(f"\ntargets (at {max(int(n) for n in report['sizes']) // 1000}k trials):")
+    for t in report["targets"]:
+        print(f"  {'met   ' if t['met'] else 'MISSED'}  {t['target']}: {t['figure']}")
+
+
 def growth(sizes: dict) -> dict:
     out = {}
     if 10000 in sizes and 100000 in sizes:
@@ -491,6 +512,8 @@ def main(argv=None) -> int:
                     help="cap for the baseline's pyshacl run, s (default 1800: parity at full size needs it to finish)")
     ap.add_argument("--export-timeout", type=float, default=None,
                     help="cap for the baseline's Turtle export, s (default 900)")
+    ap.add_argument("--resume", type=Path, metavar="JSON",
+                    help="take the sizes this earlier (partial) result measured, each with its own caps, and measure the rest")
     ap.add_argument("--parity-trials", type=int, default=60)
     ap.add_argument("--smoke", action="store_true", help="CI: small caps, fewer repeats; no timing claims")
     ap.add_argument("--output", type=Path, help="JSON file (default benchmarks/results/<date>-<sizes>.json)")
@@ -499,9 +522,18 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--nt", help=argparse.SUPPRESS)
     ap.add_argument("--markdown", type=Path, metavar="JSON", help="print the README table of a results file and stop")
+    ap.add_argument("--table", type=Path, metavar="JSON",
+                    help="recompute the sums, growth and targets of a results file (each size with its own caps), print them and stop")
     args = ap.parse_args(argv)
     if args.markdown:
         print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
+    if args.table:
+        report = json.loads(args.table.read_text(encoding="utf-8"))
+        report["sizes"] = {int(n): e for n, e in report["sizes"].items()}
+        summarise(report)
+        print(table(report["sizes"], _caps(report)))
+        print_targets(report)
         return 0
     if args.timeout is None:
         args.timeout = 2.0 if args.smoke else 300.0
@@ -524,13 +556,22 @@ def main(argv=None) -> int:
     out = args.output or HERE / "results" / (time.strftime("%Y-%m-%d") + "-" + "-".join(
         f"{n // 1000}k" for n in sorted(args.trials)) + ("-smoke" if args.smoke else "") + ".json")
     partial_out = out.with_name(out.stem + ".partial.json")
+    resumed = {}
+    if args.resume:  # sizes a previous (partial) run measured, each with its own caps
+        resumed = {int(n): e for n, e in json.loads(args.resume.read_text(encoding="utf-8"))["sizes"].items()}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sorted(args.trials):
+            if n in resumed:
+                report["sizes"][n] = resumed[n]
+                print(f"[{n}] taken from {args.resume} (measured {resumed[n].get('measured', '?')})", file=sys.stderr)
+                continue
             nt = Path(tmp) / f"synth-{n}.nt"
             t0 = time.perf_counter()
             _, triples, injected = synth.write(nt, n, args.seed, args.inject, base=BASE)
             print(f"[{n}] synthetic graph: {triples} triples in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-            entry = {"triples": triples, "injected": len(injected)}
+            entry = {"triples": triples, "injected": len(injected), "measured": time.strftime("%Y-%m-%d %H:%M"),
+                     "caps": {"timeout_s": args.timeout, "validate_timeout_s": args.validate_timeout,
+                              "export_timeout_s": args.export_timeout}}
             for side in ("fkgraph", "baseline"):
                 entry[side] = run_side(side, n, nt, args)
                 print(f"[{n}] {side}: {entry[side]['wall']:.0f} s wall", file=sys.stderr)
@@ -545,8 +586,7 @@ def main(argv=None) -> int:
             nt.unlink()
             _save(partial_out, report)  # a long run keeps what it has measured so far
     report["parity_small"] = parity_small(args.parity_trials, args.seed, args.inject)
-    add_sums(report["sizes"], _caps(report))
-    report["growth_exponent"] = growth(report["sizes"])
+    summarise(report)
     report["shell_query"] = shell_query(2 if args.smoke else 5)
     report["import_s"] = import_times(1 if args.smoke else 3)
     report["machine"]["load_at_end"] = os.getloadavg()
@@ -559,10 +599,7 @@ def main(argv=None) -> int:
     sq = report["shell_query"]
     print(f"shell: {sq['command']}: {sq['seconds']:.3f} s wall (best of {sq['best_of']}; target 0.3 s)")
     print("imports: " + ", ".join(f"{m} {t:.3f} s" for m, t in report["import_s"].items() if t is not None))
-    report["targets"] = targets(report)
-    print(f"\ntargets (at {max(report['sizes']) // 1000}k trials):")
-    for t in report["targets"]:
-        print(f"  {'met   ' if t['met'] else 'MISSED'}  {t['target']}: {t['figure']}")
+    print_targets(report)
     _save(out, report)
     partial_out.unlink(missing_ok=True)
     print(f"wrote {out}", file=sys.stderr)
