@@ -465,7 +465,7 @@ def targets(report: dict) -> list[dict]:
 
 
 def summarise(report: dict) -> None:
-    """The sums, growth exponents and targets of a report, from its measured steps."""
+    """The sums and growth exponents of a report, from its measured steps (print_targets adds the targets)."""
     caps = _caps(report)
     for entry in report["sizes"].values():
         for side in ("fkgraph", "baseline"):
@@ -474,7 +474,6 @@ def summarise(report: dict) -> None:
                 entry[side]["steps"].pop(name, None)
     add_sums(report["sizes"], caps)
     report["growth_exponent"] = growth(report["sizes"])
-    report["targets"] = targets(report) if report.get("shell_query") or report.get("parity_small") else []
 
 
 def print_targets(report: dict) -> None:

@@ -185,7 +185,7 @@ def turtle(source, prefixes: dict[str, str] | None = None) -> bytes:
     nodes relabelled by what they say."""
     prefixes = dict(sorted((prefixes or PREFIXES).items()))
     if isinstance(source, ox.Store):
-        out = source.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes)
+        out = _dump_turtle(source, None, prefixes)
     else:
         triples = _canonical(source)
         used = {p: ns for p, ns in prefixes.items() if any(
@@ -193,6 +193,11 @@ def turtle(source, prefixes: dict[str, str] | None = None) -> bytes:
             or any(isinstance(t.object, ox.Literal) and t.object.datatype.value.startswith(ns) for t in triples)}
         out = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used)
     return _sorted_prefix_lines(out)
+
+
+def _dump_turtle(store: ox.Store, output, prefixes: dict[str, str]):
+    """pyoxigraph's Turtle of the store's default graph, into `output` (a file) or as bytes."""
+    return store.dump(output, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes)
 
 
 def _sorted_prefix_lines(data: bytes) -> bytes:
@@ -307,7 +312,7 @@ def export(store: ox.Store, path: str | Path, fmt: str | None = None, gzip: bool
             if fmt == "ntriples":
                 store.dump(f, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
             else:
-                store.dump(f, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=dict(sorted(PREFIXES.items())))
+                _dump_turtle(store, f, dict(sorted(PREFIXES.items())))
                 f.seek(0)
                 head = f.read(64 * 1024)
                 f.seek(0)

@@ -82,15 +82,13 @@ def en(text: str) -> str:
     return _lit(text, "en")
 
 
-def date(text: str) -> str:
-    return f'"{text}"^^<{PREFIXES["xsd"]}date>' if _DATE.match(str(text)) else _bad_date(text)
-
-
 _DATE = re.compile(r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}$")
 
 
-def _bad_date(text) -> str:
-    raise ValueError(f"{text!r} is not an xsd:date (YYYY-MM-DD)")
+def date(text: str) -> str:
+    if not _DATE.match(str(text)):
+        raise ValueError(f"{text!r} is not an xsd:date (YYYY-MM-DD)")
+    return f'"{text}"^^<{PREFIXES["xsd"]}date>'
 
 
 def integer(n: int) -> str:
@@ -135,8 +133,7 @@ def ordered_store(lines: Iterable[str], sort: bool = True) -> ox.Store:
     walks that list: loading the sorted lines last-first gives sorted dumps. test_export checks
     that this still holds. `lines` are N-Triples lines ending in a newline; give `sort=False` for
     lines that are already sorted and free of duplicates (a cache file)."""
-    ordered = sorted(set(lines)) if sort else list(lines)
-    ordered.reverse()
+    ordered = sorted(set(lines), reverse=True) if sort else list(lines)[::-1]
     store = ox.Store()
     store.bulk_load(_LinesReader(ordered), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     return store
