@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import pyoxigraph as ox
 
-from . import citations, export as _export, graph, iris, queries as _queries, records, resources
+# Only what `fkgraph query` needs is imported here; the YAML reader, the citation grammar, the
+# exporters and the validators are imported by the functions that use them, so a query from the
+# shell does not pay for them (benchmarks/run.py measures that start-up).
+from . import graph, iris, queries as _queries, resources
 from .graph import Built
-from .validate import Report
+
+if TYPE_CHECKING:
+    from . import citations, records
+    from .validate import Report
 
 
 class BuildError(Exception):
@@ -25,6 +31,8 @@ class BuildError(Exception):
 
 def load_records(home: str | os.PathLike | None = None) -> records.Records:
     """Read and check the YAML records (raises records.RecordError with file:line)."""
+    from . import records
+
     return records.load(resources.data_dir(home), resources.seeds_dir(home))
 
 
@@ -44,8 +52,10 @@ def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, 
             pass  # a damaged cache entry is rebuilt below
     built = graph.build(load_records(home), base=base)
     if path is not None:
+        from .export import atomic_write
+
         try:
-            with _export.atomic_write(path) as f:
+            with atomic_write(path) as f:
                 f.write(built.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
         except OSError:
             pass  # a read-only cache folder only costs speed
@@ -96,6 +106,7 @@ def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None 
 
     One build at a time per folder: a second build into the same `output` while this one runs
     raises fkgraph.locks.OutputBusy at once (see fkgraph.locks)."""
+    from .export import export as write
     from .locks import output_lock
 
     with output_lock(output):
@@ -103,7 +114,7 @@ def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None 
         report = validate(built, home=home)
         if not report.conforms:
             raise BuildError(report)
-        path = _export.export(built.store, Path(output) / "fkgraph.ttl", "turtle")
+        path = write(built.store, Path(output) / "fkgraph.ttl", "turtle")
     return built, report, path
 
 
@@ -112,7 +123,9 @@ def citation_canonicalizer(built: Built):
     parse = None
 
     def canonical(text: str) -> str | None:
-        nonlocal parse  # the statute index is read only when a parameter needs it
+        nonlocal parse  # the statute index and the grammar are loaded only when a parameter needs them
+        from . import citations
+
         parse = parse or citations.canonicalizer(graph.statute_index(built.records))
         return parse(text)
     return canonical
@@ -135,11 +148,15 @@ def query(name: str, params: dict[str, str] | None = None, built: Built | None =
 
 def export(built: Built, path: str | os.PathLike, fmt: str | None = None) -> Path:
     """Write the graph atomically (format from the extension unless given)."""
-    return _export.export(built.store, path, fmt)
+    from .export import export as write
+
+    return write(built.store, path, fmt)
 
 
 def cite(text: str, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE) -> list[dict]:
     """Parse citation text into rows: statute, provision, iri, note."""
+    from . import citations
+
     index = _statute_index(home)
     return [{"statute": p.statute, "provision": p.provision_text(), "iri": iris.provision(p, base), "note": p.note}
             for p in citations.parse(text, index)]
@@ -147,6 +164,8 @@ def cite(text: str, home: str | os.PathLike | None = None, base: str = iris.DEFA
 
 def _statute_index(home) -> citations.StatuteIndex:
     """Statutes only: `cite` must not fail because some unrelated record is being edited."""
+    from . import citations, records
+
     data = records.load_yaml(resources.data_dir(home) / "statutes.yaml")
     return citations.StatuteIndex.from_records(list(data or []))
 
@@ -164,17 +183,19 @@ def publishable(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_
 def publish(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
             base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
     """Dumps + DCAT-AP 3 + VoID into `output` (see fkgraph.export.publish)."""
+    from .export import publish as write
+
     built = publishable(home, base, validate)
-    return _export.publish(built.store, output, base_url, built.base, endpoint, gzip)
+    return write(built.store, output, base_url, built.base, endpoint, gzip)
 
 
 def site(output: str | os.PathLike, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
          base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
     """The static linked-data site (see fkgraph.site.build)."""
-    from . import site as _site
+    from .site import build as write
 
     built = publishable(home, base, validate)
-    return _site.build(built, output, queries_dir=resources.queries_dir(home),
+    return write(built, output, queries_dir=resources.queries_dir(home),
                        ontology_file=resources.ontology_file(home), base_url=base_url, endpoint=endpoint, gzip=gzip)
 
 

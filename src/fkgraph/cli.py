@@ -32,38 +32,41 @@ def handled(fn):
     """Map the library's exceptions to one-line errors with the right exit code."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .citations import CitationError
-        from .endpoint import EndpointError
-        from .locks import OutputBusy
-        from .queries import QueryError
-        from .records import RecordError
-
         try:
             return fn(*args, **kwargs)
-        except RecordError as e:
-            raise Fail(str(e), 1) from None
-        except CitationError as e:
-            raise Fail(f"citation: {e}", 1) from None
-        except api.BuildError as e:
-            click.echo(e.report.text(), err=True)
-            raise Fail("the data does not conform to ontology/shapes.ttl; nothing was written", 1) from None
-        except QueryError as e:
-            raise Fail(str(e), 2) from None
-        except EndpointError as e:
-            raise Fail(str(e), e.code) from None
-        except TimeoutError as e:  # fkgraph.timeouts.QueryTimeout: an embedded query stopped at --timeout
-            raise Fail(str(e), 1) from None
-        except OutputBusy as e:  # another build holds the output folder's lock
-            raise Fail(str(e), 1) from None
-        except FileNotFoundError as e:
-            raise Fail(str(e), 2) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
-        except Exception as e:  # a bug: still one line, but say how to see more
-            if os.environ.get("FKGRAPH_DEBUG"):
-                raise
-            raise Fail(f"internal error: {type(e).__name__}: {e} (set FKGRAPH_DEBUG=1 for the traceback)", 1) from None
+        except Exception as e:
+            raise _failure(e) from None
     return wrapper
+
+
+def _failure(e: Exception) -> Exception:
+    """The Fail for a library exception; the error classes are imported only when one happens."""
+    from .citations import CitationError
+    from .endpoint import EndpointError
+    from .locks import OutputBusy
+    from .queries import QueryError
+    from .records import RecordError
+
+    if isinstance(e, RecordError):
+        return Fail(str(e), 1)
+    if isinstance(e, CitationError):
+        return Fail(f"citation: {e}", 1)
+    if isinstance(e, api.BuildError):
+        click.echo(e.report.text(), err=True)
+        return Fail("the data does not conform to ontology/shapes.ttl; nothing was written", 1)
+    if isinstance(e, QueryError):
+        return Fail(str(e), 2)
+    if isinstance(e, EndpointError):
+        return Fail(str(e), e.code)
+    if isinstance(e, (TimeoutError, OutputBusy)):  # a query stopped at --timeout; another build holds the lock
+        return Fail(str(e), 1)
+    if isinstance(e, FileNotFoundError):
+        return Fail(str(e), 2)
+    if os.environ.get("FKGRAPH_DEBUG"):
+        return e  # a bug, with its traceback
+    return Fail(f"internal error: {type(e).__name__}: {e} (set FKGRAPH_DEBUG=1 for the traceback)", 1)
 
 
 def default_format(fmt: str | None) -> str:

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import pyoxigraph as ox
 
-from . import citations, iris
-from .records import Record, RecordError, Records
+from . import iris
+
+if TYPE_CHECKING:  # loading a cached graph needs neither the YAML reader nor the grammar
+    from . import citations
+    from .records import Record, Records
 
 FK = iris.ONTOLOGY
 PREFIXES = {
@@ -249,6 +252,8 @@ class _Triples:
 
 
 def statute_index(records: Records) -> citations.StatuteIndex:
+    from . import citations
+
     return citations.StatuteIndex.from_records(records.statutes)
 
 
@@ -258,6 +263,8 @@ def _parse(cite: str, index: citations.StatuteIndex, rec: Record, key: str, wher
     found = _cache.get((id(index), cite))
     if found is not None:
         return found
+    from . import citations
+
     try:
         found = _cache[(id(index), cite)] = citations.parse_one(cite, index)
         return found
@@ -267,6 +274,8 @@ def _parse(cite: str, index: citations.StatuteIndex, rec: Record, key: str, wher
 
 def build(records: Records, base: str = iris.DEFAULT_BASE) -> Built:
     """Build the whole graph from records into a fresh in-memory store."""
+    from . import citations
+
     if not base.endswith("/"):
         base += "/"
     _checked(base)  # minted IRIs are checked segments under it

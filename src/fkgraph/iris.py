@@ -10,8 +10,10 @@ import hashlib
 import re
 import unicodedata
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from .citations import Provision
+if TYPE_CHECKING:
+    from .citations import Provision
 
 DEFAULT_BASE = "https://w3id.org/fkgraph/"
 ONTOLOGY = "https://w3id.org/fkgraph/ontology#"

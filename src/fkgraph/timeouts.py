@@ -12,7 +12,6 @@ Measured on the real data (2 shared cores): the fork, the pipe and the pickled r
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import time
@@ -43,6 +42,8 @@ def _child(conn, fn, args, kwargs) -> None:
 
 
 def available() -> bool:
+    import multiprocessing  # only a query with a deadline pays for it
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -50,6 +51,8 @@ def call(fn: Callable[..., Any], *args, timeout: float | None = None, what: str 
     """`fn(*args, **kwargs)`, stopped after `timeout` seconds (QueryTimeout). No timeout: a plain call."""
     if timeout is None or not available():
         return fn(*args, **kwargs)
+    import multiprocessing
+
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, fn, args, kwargs), daemon=True)
