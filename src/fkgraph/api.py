@@ -36,7 +36,8 @@ def load_records(home: str | os.PathLike | None = None) -> records.Records:
     return records.load(resources.data_dir(home), resources.seeds_dir(home))
 
 
-def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, cache: bool = True) -> Built:
+def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, cache: bool = True,
+          progress: graph.Progress | None = None) -> Built:
     """Records → graph in an in-memory store. Does not validate (see `validate`).
 
     A successful build is cached as N-Triples under a key made of every data file, the code
@@ -47,10 +48,10 @@ def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, 
     path = _cache_path(data, base) if cache else None
     if path is not None and path.is_file():
         try:
-            return Built(graph.load_sorted(path), lambda: load_records(home), base)
+            return Built(graph.load_sorted(path, progress), lambda: load_records(home), base)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             pass  # a damaged cache entry is rebuilt below
-    built = graph.build(load_records(home), base=base)
+    built = graph.build(load_records(home), base=base, progress=progress)
     if path is not None:
         from .export import atomic_write
 
@@ -78,7 +79,8 @@ def _cache_path(data: Path, base: str) -> Path | None:
 
 
 def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = None,
-             home: str | os.PathLike | None = None, engine: str = "pyshacl") -> Report:
+             home: str | os.PathLike | None = None, engine: str = "pyshacl",
+             progress: graph.Progress | None = None) -> Report:
     """SHACL-validate a built graph, a store, or RDF files (default: build from data/).
 
     Given a Built (or nothing), each result also names the YAML record (file:line) it came from.
@@ -87,10 +89,10 @@ def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = Non
     from .validate import validate as run
 
     if target is None:
-        target = build(home)
+        target = build(home, progress=progress)
     if not isinstance(target, (Built, ox.Store)):
         target = graph.from_files(target)
-    return run(target, resources.shapes_file(home), resources.ontology_file(home), engine=engine)
+    return run(target, resources.shapes_file(home), resources.ontology_file(home), engine=engine, progress=progress)
 
 
 def docs(output: str | os.PathLike = "dist/ontology", home: str | os.PathLike | None = None):
@@ -101,7 +103,7 @@ def docs(output: str | os.PathLike = "dist/ontology", home: str | os.PathLike | 
 
 
 def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None,
-             base: str = iris.DEFAULT_BASE) -> tuple[Built, Report, Path]:
+             base: str = iris.DEFAULT_BASE, progress: graph.Progress | None = None) -> tuple[Built, Report, Path]:
     """Build, validate and, only if the data conforms, write `output/fkgraph.ttl` atomically.
 
     One build at a time per folder: a second build into the same `output` while this one runs
@@ -110,11 +112,15 @@ def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None 
     from .locks import output_lock
 
     with output_lock(output):
-        built = build(home, base)
-        report = validate(built, home=home)
+        built = build(home, base, progress=progress)
+        report = validate(built, home=home, progress=progress)
         if not report.conforms:
             raise BuildError(report)
+        if progress:
+            progress("writing", 0, 1)
         path = write(built.store, Path(output) / "fkgraph.ttl", "turtle")
+        if progress:
+            progress("writing", 1, 1)
     return built, report, path
 
 

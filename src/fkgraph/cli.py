@@ -114,8 +114,8 @@ def build(obj, output):
 
     Example: fkgraph build --output dist
     """
-    with slow_step("building and validating"):
-        built, report, path = api.build_to(output, obj["home"], obj["base"])
+    with slow_step("building and validating") as step:
+        built, report, path = api.build_to(output, obj["home"], obj["base"], progress=step.progress)
     click.echo(f"{path}: {len(built)} triples, {len(built.records.trials)} trials; conforms", err=True)
 
 
@@ -152,8 +152,8 @@ def validate(obj, files, fmt, engine, output):
         except (SyntaxError, ValueError, OSError) as e:
             raise Fail(f"cannot read RDF: {e}", 2) from None
     try:
-        with slow_step(f"validating with the {engine} engine"):
-            report = api.validate(target, home=obj["home"], engine=engine)
+        with slow_step(f"validating with the {engine} engine") as step:
+            report = api.validate(target, home=obj["home"], engine=engine, progress=step.progress)
     except ImportError as e:  # fkgraph.engines.EngineUnavailable: the extra is not installed
         raise Fail(str(e), 2) from None
     text = report.render(fmt)
@@ -278,8 +278,10 @@ def export(obj, fmt, output, gz):
     """
     from .export import export as write
 
-    with slow_step("building and writing"):
-        built = api.build(obj["home"], obj["base"])
+    with slow_step("building and writing") as step:
+        built = api.build(obj["home"], obj["base"], progress=step.progress)
+        if step.progress:
+            step.progress("writing", 0, 1)
         path = write(built.store, output, fmt, gz)
     click.echo(f"{path}: {len(built)} triples", err=True)
 
@@ -459,23 +461,67 @@ def site(obj, output, base_url, endpoint, gz, no_validate):
 
 
 class slow_step:
-    """On a terminal, a step that is still running after `after` seconds says so on stderr, and
-    its duration when it ends; quick steps and pipes stay silent."""
+    """On a terminal, a step still running after `after` seconds shows it on stderr: a bar per
+    stage when the step reports progress (pass `step.progress` to the library, see
+    fkgraph.graph.Progress), otherwise a notice; and its duration when it ends. Quick steps and
+    pipes stay silent, and off a terminal `progress` is None, so the library reports nothing."""
 
-    def __init__(self, label: str, after: float = 2.0):
-        self.label, self.after, self.shown, self.timer = label, after, False, None
+    def __init__(self, label: str, after: float = 2.0, file=None):
+        import threading
 
-    def _show(self) -> None:
-        self.shown = True
-        click.echo(f"{self.label} …", err=True, nl=False)
+        self.label, self.after, self.file = label, after, file or sys.stderr
+        self.tty = self.file.isatty()
+        self.live = self.noticed = False
+        self.timer, self.bar, self.stage, self.done, self.total = None, None, None, 0, 1
+        self.lock = threading.Lock()
+
+    @property
+    def progress(self):
+        return self._progress if self.tty else None
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        with self.lock:
+            if stage != self.stage:
+                self._close_bar()
+                self.stage, self.done, self.total = stage, 0, max(total, 1)
+            if self.live:
+                self._draw(done)
+            else:
+                self.done = done
+
+    def _draw(self, done: int) -> None:
+        if self.noticed:  # the notice's line is ended before a bar takes over
+            click.echo("", err=True, file=self.file)
+            self.noticed = False
+        if self.bar is None:
+            self.bar = click.progressbar(length=self.total, label=f"{self.label}: {self.stage}", file=self.file,
+                                         show_eta=False)
+            self.bar.update(self.done)
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.total - self.done)
+            self.bar.render_finish()
+            self.bar = None
+
+    def _go_live(self) -> None:
+        with self.lock:
+            self.live = True
+            if self.stage is not None:
+                self._draw(self.done)
+            else:
+                self.noticed = True
+                click.echo(f"{self.label} …", nl=False, file=self.file)
 
     def __enter__(self):
         import threading
         import time
 
         self.t0 = time.perf_counter()
-        if sys.stderr.isatty():
-            self.timer = threading.Timer(self.after, self._show)
+        if self.tty:
+            self.timer = threading.Timer(self.after, self._go_live)
             self.timer.daemon = True
             self.timer.start()
         return self
@@ -485,8 +531,12 @@ class slow_step:
 
         if self.timer is not None:
             self.timer.cancel()
-        if self.shown:
-            click.echo(f" {'failed' if exc[0] else 'done'} ({time.perf_counter() - self.t0:.1f} s)", err=True)
+        with self.lock:
+            if self.live:
+                self._close_bar()
+                ending = "failed" if exc[0] else "done"
+                took = f"({time.perf_counter() - self.t0:.1f} s)"
+                click.echo(f" {ending} {took}" if self.noticed else f"{self.label}: {ending} {took}", file=self.file)
         return False
 
 
@@ -511,8 +561,8 @@ def synth(obj, trials, seed, inject, output):
     from . import synth as _synth
 
     try:
-        with slow_step(f"generating {trials} trials"):
-            path, n, injected = _synth.write(output, trials, seed, inject, base=obj["base"])
+        with slow_step(f"synth {trials} trials") as step:
+            path, n, injected = _synth.write(output, trials, seed, inject, base=obj["base"], progress=step.progress)
     except ValueError as e:
         raise Fail(str(e), 2) from None
     for v in injected:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # loading a cached graph needs neither the YAML reader nor th
     from .records import Record, Records
 
 FK = iris.ONTOLOGY
+
+# A long step reports how far it has come as progress(stage, done, total); the command line draws
+# that as a bar on a terminal, and a caller that passes nothing pays nothing.
+Progress = Callable[[str, int, int], None]
 PREFIXES = {
     "fk": FK,
     "eli": "http://data.europa.eu/eli/ontology#",
@@ -127,7 +131,7 @@ class Built:
         return len(self.store)
 
 
-def ordered_store(lines: Iterable[str], sort: bool = True) -> ox.Store:
+def ordered_store(lines: Iterable[str], sort: bool = True, progress: Progress | None = None) -> ox.Store:
     """A store loaded so that its dumps come out sorted (N-Triples byte order: by subject, then
     predicate, then object), which makes every export deterministic and grouped by subject
     without sorting millions of terms in Python at export time.
@@ -136,9 +140,13 @@ def ordered_store(lines: Iterable[str], sort: bool = True) -> ox.Store:
     walks that list: loading the sorted lines last-first gives sorted dumps. test_export checks
     that this still holds. `lines` are N-Triples lines ending in a newline; give `sort=False` for
     lines that are already sorted and free of duplicates (a cache file)."""
+    if progress:
+        progress("sorting", 0, 1)
     ordered = sorted(set(lines), reverse=True) if sort else list(lines)[::-1]
+    if progress:
+        progress("sorting", 1, 1)
     store = ox.Store()
-    store.bulk_load(_LinesReader(ordered), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    store.bulk_load(_LinesReader(ordered, progress=progress), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     return store
 
 
@@ -146,12 +154,14 @@ class _LinesReader:
     """A binary file over a list of text lines, encoded a chunk at a time: the load never holds a
     second, joined copy of the whole graph in memory."""
 
-    def __init__(self, lines: list[str], chunk: int = 20_000):
-        self.lines, self.chunk, self.at = lines, chunk, 0
+    def __init__(self, lines: list[str], chunk: int = 20_000, progress: Progress | None = None):
+        self.lines, self.chunk, self.at, self.progress = lines, chunk, 0, progress
         self.block, self.pos = b"", 0
 
     def read(self, size: int = -1) -> bytes:
         if self.pos >= len(self.block):
+            if self.progress:
+                self.progress("loading", min(self.at, len(self.lines)), len(self.lines))
             if self.at >= len(self.lines):
                 return b""
             self.block, self.pos = "".join(self.lines[self.at:self.at + self.chunk]).encode("utf-8"), 0
@@ -162,26 +172,28 @@ class _LinesReader:
         return out
 
 
-def load_sorted(path: str | Path) -> ox.Store:
+def load_sorted(path: str | Path, progress: Progress | None = None) -> ox.Store:
     """Load a sorted N-Triples file (a build cache, a dump fkgraph wrote) so that the store
     dumps it in the same order (see `ordered_store`): the file is read last line first, a block
     at a time, so the load holds no copy of the file in Python."""
     store = ox.Store()
     with open(path, "rb") as f:
-        store.bulk_load(_ReversedLines(f), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        store.bulk_load(_ReversedLines(f, progress=progress), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     return store
 
 
 class _ReversedLines:
     """A binary file over the lines of another, last line first."""
 
-    def __init__(self, f, block: int = 1 << 22):
-        self.f, self.block = f, block
-        self.end = f.seek(0, 2)
+    def __init__(self, f, block: int = 1 << 22, progress: Progress | None = None):
+        self.f, self.block, self.progress = f, block, progress
+        self.end = self.size = f.seek(0, 2)
         self.carry = b""          # the start of a line cut by the last block read, for the next one
         self.out, self.pos = b"", 0
 
     def _next_block(self) -> bool:
+        if self.progress:  # bytes read so far, of the file's size
+            self.progress("loading", self.size - self.end, self.size)
         while self.end > 0:
             start = max(0, self.end - self.block)
             self.f.seek(start)
@@ -223,9 +235,9 @@ class _Triples:
     def add(self, s: str, p: str, o: str) -> None:
         self.lines.append(f"{s} {p} {o} .\n")
 
-    def store(self) -> ox.Store:
+    def store(self, progress: Progress | None = None) -> ox.Store:
         lines, self.lines = self.lines, []
-        return ordered_store(lines)
+        return ordered_store(lines, progress=progress)
 
     def labels(self, s, names: dict, prop: str = "rdfs:label") -> None:
         for lang, text in sorted(names.items()):
@@ -272,8 +284,9 @@ def _parse(cite: str, index: citations.StatuteIndex, rec: Record, key: str, wher
         raise rec.error(f"{where}: citation {cite!r} cannot be read ({e}); write it canonically, e.g. \"SL § 52, stk. 3\", with a statute id from statutes.yaml", key) from None
 
 
-def build(records: Records, base: str = iris.DEFAULT_BASE) -> Built:
-    """Build the whole graph from records into a fresh in-memory store."""
+def build(records: Records, base: str = iris.DEFAULT_BASE, progress: Progress | None = None) -> Built:
+    """Build the whole graph from records into a fresh in-memory store (`progress`: see Progress;
+    the trials, then sorting and loading the triples)."""
     from . import citations
 
     if not base.endswith("/"):
@@ -375,7 +388,9 @@ def build(records: Records, base: str = iris.DEFAULT_BASE) -> Built:
 
     trial_nodes = {(tr["programme"], tr["id"]): _iri(iris.mint("trial", base, programme=tr["programme"], trial=tr["id"]))
                    for tr in records.trials}
-    for tr in records.trials:
+    for i, tr in enumerate(records.trials):
+        if progress and i % 1000 == 0:
+            progress("building", i, len(records.trials))
         node = trial_nodes[(tr["programme"], tr["id"])]
         where = f"trial {tr['id']}"
         t.add(node, A, _t("fk:Trial"))
@@ -429,6 +444,8 @@ def build(records: Records, base: str = iris.DEFAULT_BASE) -> Built:
                 t.add(node, _t("fk:legalBasis"), target)
             t.add(node, _t("fk:legalBasisText"), da(" ".join(lb["text"].split())))
 
+    if progress:
+        progress("building", len(records.trials), len(records.trials))
     for a in records.applications:
         node = _iri(iris.mint("application", base, programme=a["programme"], application=a["id"]))
         t.add(node, A, _t("fk:Application"))
@@ -473,7 +490,7 @@ def build(records: Records, base: str = iris.DEFAULT_BASE) -> Built:
         t.sources(node, o, base)
         t.note(node, o)
 
-    return Built(store=t.store(), records=records, base=base)
+    return Built(store=t.store(progress), records=records, base=base)
 
 
 def from_files(paths: Iterable[str | Path]) -> ox.Store:

@@ -73,8 +73,9 @@ def _source(rng: random.Random) -> list[dict]:
     return [{"doc": doc, "start": start, "end": start + rng.randint(0, 9)}]
 
 
-def generate(trials: int = 1000, seed: int = 0, inject: int = 0) -> tuple[Records, list[Injected]]:
-    """Records with `trials` trials (sub-trials included); `inject` violations of each kind."""
+def generate(trials: int = 1000, seed: int = 0, inject: int = 0, progress=None) -> tuple[Records, list[Injected]]:
+    """Records with `trials` trials (sub-trials included); `inject` violations of each kind.
+    `progress(stage, done, total)` hears every thousand trials (see fkgraph.graph.Progress)."""
     rng = random.Random(seed)
     rec = Records(root=Path("<synth>"))
     rec.sources = [_rec(id=d, file=f"{d}.txt", title={"da": f"Kilde {d}", "en": f"Source {d}"}) for d, _ in SOURCES]
@@ -109,8 +110,11 @@ def generate(trials: int = 1000, seed: int = 0, inject: int = 0) -> tuple[Record
             return f"S{s} § {p}{letter}, stk. {rng.randint(1, 4)}, nr. {rng.randint(1, 9)}"
         return f"S{s} § {p}{letter}, stk. {rng.randint(1, 4)}, {rng.randint(1, 3)}. pkt."
 
-    made = 0
+    made = reported = 0
     while made < trials:
+        if progress and made >= reported:
+            progress("generating", made, trials)
+            reported += 1000
         network = rec.networks[rng.randrange(n_networks)]
         base_id = f"forsoeg-{made + 1}"
         children = rng.choice([2, 3]) if rng.random() < 0.1 and trials - made >= 4 else 0
@@ -135,6 +139,8 @@ def generate(trials: int = 1000, seed: int = 0, inject: int = 0) -> tuple[Record
                 t["_has_children"] = True
             rec.trials.append(t)
             made += 1
+    if progress:
+        progress("generating", trials, trials)
     for i in range(trials // 5):
         t = rng.choice(rec.trials)
         a = _rec(id=f"ansoegning-{i + 1}", programme="frikommune-ii", network=t["network"], name={"da": f"Ansøgning {i + 1}"},
@@ -180,7 +186,7 @@ def _inject(rec: Records, count: int, rng: random.Random) -> list[Injected]:
 
 
 def write(path: str | Path, trials: int = 1000, seed: int = 0, inject: int = 0, fmt: str | None = None,
-          base: str | None = None) -> tuple[Path, int, list[Injected]]:
+          base: str | None = None, progress=None) -> tuple[Path, int, list[Injected]]:
     """Generate, build and write a synthetic graph atomically (format from the extension: .nt,
     .ttl, .jsonld, optionally .gz). Returns (path written, number of triples, injected violations).
 
@@ -192,7 +198,11 @@ def write(path: str | Path, trials: int = 1000, seed: int = 0, inject: int = 0, 
         raise ValueError(f"--trials {trials}: give at least 1")
     if inject < 0:
         raise ValueError(f"--inject {inject}: give 0 or more violations of each kind")
-    records, injected = generate(trials, seed, inject)
-    built = graph.build(records, base=base or iris.DEFAULT_BASE)
+    records, injected = generate(trials, seed, inject, progress)
+    built = graph.build(records, base=base or iris.DEFAULT_BASE, progress=progress)
+    if progress:
+        progress("writing", 0, 1)
     written = export_store(built.store, path, fmt or format_for(path))  # sorted: see graph.ordered_store
+    if progress:
+        progress("writing", 1, 1)
     return written, len(built.store), injected

@@ -23,7 +23,7 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from .graph import PREFIXES, Built, label, term
+from .graph import PREFIXES, Built, Progress, label, term
 
 SH = "http://www.w3.org/ns/shacl#"
 FKSH = "https://w3id.org/fkgraph/shapes#"
@@ -340,12 +340,13 @@ ENGINES: dict[str, Engine] = {"pyshacl": _run_pyshacl, "fast": _run_shacl_packag
 # ---- the public function -----------------------------------------------------------------------
 
 def validate(store: ox.Store | Built, shapes: str | Path, ontology: str | Path | None = None,
-             engine: str = "pyshacl") -> Report:
+             engine: str = "pyshacl", progress: Progress | None = None) -> Report:
     """Validate the store's default graph against the shapes.
 
     `store` may be a `graph.Built`: then each result also names the YAML record (file:line)
     its focus node was built from. `engine` names an entry of `ENGINES` (default: pyshacl,
-    the reference).
+    the reference). `progress` hears three stages: the shapes read, the engine done, the
+    results labelled (an engine is one call into a validator that reports nothing while it runs).
     """
     import rdflib
 
@@ -354,9 +355,16 @@ def validate(store: ox.Store | Built, shapes: str | Path, ontology: str | Path |
     locate = _record_locator(store) if isinstance(store, Built) else (lambda iri: "")
     if isinstance(store, Built):
         store = store.store
+    stage = f"validating ({engine})"
+    if progress:
+        progress(stage, 0, 3)
     shapes_g = rdflib.Graph().parse(str(shapes), format="turtle")
     ont_g = rdflib.Graph().parse(str(ontology), format="turtle") if ontology else None
+    if progress:
+        progress(stage, 1, 3)
     raw = ENGINES[engine](store, shapes_g, ont_g)
+    if progress:
+        progress(stage, 2, 3)
 
     results = []
     for r in raw:
@@ -377,6 +385,8 @@ def validate(store: ox.Store | Built, shapes: str | Path, ontology: str | Path |
             value_n3=value.n3() if value is not None else "",
         ))
     violations = [r for r in results if r.severity == "Violation"]
+    if progress:
+        progress(stage, 3, 3)
     return Report(conforms=not violations, results=sorted(results), engine=engine, shapes=shape_infos(shapes_g))
 
 
