@@ -131,41 +131,83 @@ class Built:
         return len(self.store)
 
 
-def ordered_store(lines: Iterable[str], sort: bool = True, progress: Progress | None = None) -> ox.Store:
+def ordered_store(lines: Iterable[str], progress: Progress | None = None) -> ox.Store:
     """A store loaded so that its dumps come out sorted (N-Triples byte order: by subject, then
     predicate, then object), which makes every export deterministic and grouped by subject
     without sorting millions of terms in Python at export time.
 
     pyoxigraph's in-memory store (0.5) keeps its triples in one list, newest first, and every dump
     walks that list: loading the sorted lines last-first gives sorted dumps. test_export checks
-    that this still holds. `lines` are N-Triples lines ending in a newline; give `sort=False` for
-    lines that are already sorted and free of duplicates (a cache file)."""
+    that this still holds. `lines` are N-Triples lines ending in a newline."""
+    groups: dict[str, list[str]] = {}
+    for line in lines:
+        subject, rest = line.split(" ", 1)  # a subject (an IRI or a blank node) holds no space
+        group = groups.get(subject)
+        if group is None:
+            groups[subject] = [rest]
+        else:
+            group.append(rest)
+    return grouped_store(groups, progress)
+
+
+def grouped_store(groups: dict[str, list[str]], progress: Progress | None = None) -> ox.Store:
+    """`ordered_store` for triples already grouped by subject ("<s>" → ["<p> <o> .\n", …]); the
+    groups are consumed.
+
+    Sorting the subjects, then each subject's few predicate-object pairs, gives the order of
+    sorting the whole lines (a subject ends in ">" or is a blank node label, so no subject is
+    a prefix that could compare differently), with far fewer comparisons of long IRIs and
+    without holding the full lines: they are joined a chunk at a time while the store loads."""
     if progress:
         progress("sorting", 0, 1)
-    ordered = sorted(set(lines), reverse=True) if sort else list(lines)[::-1]
+    subjects, total = _sort_groups(groups)
     if progress:
         progress("sorting", 1, 1)
     store = ox.Store()
-    store.bulk_load(_LinesReader(ordered, progress=progress), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    store.bulk_load(_GroupedReader(subjects, groups, total, progress), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     return store
 
 
-class _LinesReader:
-    """A binary file over a list of text lines, encoded a chunk at a time: the load never holds a
-    second, joined copy of the whole graph in memory."""
+def _sort_groups(groups: dict[str, list[str]]) -> tuple[list[str], int]:
+    """Subjects and each group sorted last first, duplicates dropped; and how many lines remain."""
+    subjects = sorted(groups, reverse=True)
+    total = 0
+    for s in subjects:
+        group = groups[s]
+        if len(group) > 1:
+            group = groups[s] = sorted(set(group), reverse=True)
+        total += len(group)
+    return subjects, total
 
-    def __init__(self, lines: list[str], chunk: int = 20_000, progress: Progress | None = None):
-        self.lines, self.chunk, self.at, self.progress = lines, chunk, 0, progress
-        self.block, self.pos = b"", 0
+
+class _GroupedReader:
+    """A binary file over sorted groups of triples, joined and encoded a chunk at a time; each
+    group is dropped once read, so the lines are never all held at once."""
+
+    def __init__(self, subjects: list[str], groups: dict[str, list[str]], total: int,
+                 progress: Progress | None = None, chunk: int = 20_000):
+        self.subjects, self.groups, self.total, self.progress, self.chunk = iter(subjects), groups, total, progress, chunk
+        self.done, self.block, self.pos = 0, b"", 0
+
+    def _next_block(self) -> bool:
+        if self.progress:
+            self.progress("loading", self.done, self.total)
+        parts, n = [], 0
+        for s in self.subjects:
+            rest = self.groups.pop(s)
+            parts.append((s + " ").join(["", *rest]))  # "<s> <p1> <o1> .\n<s> <p2> <o2> .\n…"
+            n += len(rest)
+            if n >= self.chunk:
+                break
+        self.block, self.pos = "".join(parts).encode("utf-8"), 0
+        self.done += n
+        return bool(self.block)
 
     def read(self, size: int = -1) -> bytes:
-        if self.pos >= len(self.block):
+        if self.pos >= len(self.block) and not self._next_block():
             if self.progress:
-                self.progress("loading", min(self.at, len(self.lines)), len(self.lines))
-            if self.at >= len(self.lines):
-                return b""
-            self.block, self.pos = "".join(self.lines[self.at:self.at + self.chunk]).encode("utf-8"), 0
-            self.at += self.chunk
+                self.progress("loading", self.total, self.total)
+            return b""
         end = len(self.block) if size is None or size < 0 else self.pos + size
         out = self.block[self.pos:end]
         self.pos += len(out)
@@ -226,18 +268,21 @@ class _ReversedLines:
 
 
 class _Triples:
-    """Collects triples as N-Triples lines for `ordered_store`."""
+    """Collects triples in N-Triples syntax, grouped by subject, for `grouped_store`."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        self.groups: dict[str, list[str]] = {}
         self.excerpts: dict[tuple, str] = {}
 
     def add(self, s: str, p: str, o: str) -> None:
-        self.lines.append(f"{s} {p} {o} .\n")
+        group = self.groups.get(s)
+        if group is None:
+            group = self.groups[s] = []
+        group.append(f"{p} {o} .\n")
 
     def store(self, progress: Progress | None = None) -> ox.Store:
-        lines, self.lines = self.lines, []
-        return ordered_store(lines, progress=progress)
+        groups, self.groups = self.groups, {}
+        return grouped_store(groups, progress)
 
     def labels(self, s, names: dict, prop: str = "rdfs:label") -> None:
         for lang, text in sorted(names.items()):
