@@ -38,8 +38,8 @@ built = graph.build(records)
 if mode == "build":
     # The real build_to (lock, serialise, atomic write) on the synthetic graph; validation is
     # tested elsewhere and would take minutes at this size.
-    api.build = lambda home=None, base=None, cache=True: built
-    api.validate = lambda target=None, home=None: types.SimpleNamespace(conforms=True)
+    api.build = lambda home=None, base=None, cache=True, progress=None: built
+    api.validate = lambda target=None, home=None, progress=None: types.SimpleNamespace(conforms=True)
     # export() lets pyoxigraph write into the atomic temporary file: slow its writes down and
     # announce the first one, so the test can kill the build mid-file
     digest = hashlib.sha256(ex.turtle(built.store)).hexdigest()  # what the file must hold

@@ -44,15 +44,15 @@ TRIPLES = st.lists(st.tuples(SUBJECTS, REST).map(lambda t: f"{t[0]} {t[1]}\n"), 
 @settings(max_examples=300, deadline=None)
 @given(TRIPLES, st.integers(1, 7), st.lists(st.integers(1, 50), max_size=5))
 def test_grouped_reader_gives_the_sorted_lines_last_first(lines, chunk, sizes):
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, bytearray] = {}
     for line in lines:
         s, rest = line.split(" ", 1)
-        groups.setdefault(s, []).append(rest)
-    subjects, total = graph._sort_groups(groups)
+        groups.setdefault(s, bytearray()).extend(rest.encode("utf-8"))
+    subjects, total = sorted(groups, reverse=True), len(lines)
     expected = sorted(set(lines), reverse=True)
-    assert total == len(expected)
-    assert _drain(graph._GroupedReader(subjects, groups, total, chunk=chunk), sizes) == "".join(expected).encode("utf-8")
-    assert groups == {}  # every group was handed over and dropped
+    reader = graph._GroupedReader(subjects, groups, total, chunk=chunk)
+    assert _drain(reader, sizes) == "".join(expected).encode("utf-8")
+    assert groups == {} and reader.done == total  # every group was handed over and dropped
 
 
 def test_load_sorted_reads_back_what_ordered_store_dumped(tmp_path):
