@@ -16,8 +16,8 @@ other, so that peak RSS (resource.getrusage) belongs to one side only:
 - baseline: rdflib parses the same N-Triples text, pyshacl.validate with its defaults (shapes and
   ontology given, nothing else), the same bound query text through rdflib Graph.query, rdflib
   serialize(format="turtle"). Each step is capped (queries by --timeout, pyshacl by
-  --validate-timeout, the Turtle export by --export-timeout; SIGALRM or a forked worker stopped by
-  its PID) and then reported as "> T s", which makes a ratio a lower bound.
+  --validate-timeout, the Turtle export by --export-timeout; SIGALRM in the side's own process)
+  and then reported as "> T s", which makes a ratio a lower bound.
 
 Rows added from these: load + validate on both sides, and fkgraph's build + validate set against
 the baseline's load + validate (rdflib has no records to build from). At the end the issue-10
@@ -71,8 +71,12 @@ def _alarm(signum, frame):
 def timed(fn, timeout: float | None = None):
     """(seconds, result) or (None, None) when `timeout` passed first.
 
-    The alarm repeats every 0.2 s after the deadline: rdflib's expression evaluation has a bare
-    `except:` that swallows the first one when it lands there."""
+    Every step runs in its side's own process, as it would in a user's: a forked worker doubled
+    pyoxigraph's query times at 100k trials (its allocations copy the parent's heap pages on
+    write) and slowed rdflib's likewise. The alarm repeats every 0.2 s after the deadline:
+    rdflib's expression evaluation has a bare `except:` that swallows the first one when it
+    lands there. A native pyoxigraph query cannot be interrupted: one that outlives its cap
+    finishes and is then reported as capped."""
     if not timeout:
         t0 = time.perf_counter()
         out = fn()
@@ -91,44 +95,8 @@ def timed(fn, timeout: float | None = None):
         return None, None
 
 
-def timed_fork(fn, timeout: float | None = None):
-    """Like `timed`, for work that SIGALRM cannot be trusted to stop: a native pyoxigraph query,
-    or rdflib's SPARQL evaluation (its bare `except:` swallows the alarm). The call runs in a
-    forked child that times itself (the fork shares the data copy-on-write, so it does the same
-    work) and is stopped by its PID at the cap. `fn` returns something JSON can carry."""
-    if not timeout:
-        return timed(fn)
-    fd, tmp = tempfile.mkstemp(suffix=".json")
-    os.close(fd)
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 1
-        try:
-            t0 = time.perf_counter()
-            out = fn()
-            Path(tmp).write_text(json.dumps({"t": time.perf_counter() - t0, "out": out}))
-            code = 0
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                if status != 0:
-                    raise RuntimeError(f"benchmark step failed in its worker (status {status})")
-                data = json.loads(Path(tmp).read_text())
-                return data["t"], data["out"]
-            time.sleep(0.01)
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        return None, None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def peak_rss_kb() -> int:
-    # KB on Linux; the children are the forked query workers (they share the store's pages)
+    # KB on Linux (the sides run no children now; kept so that a worker would be counted)
     return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
@@ -166,7 +134,7 @@ def side_fkgraph(args) -> dict:
     del built, records  # validate(store) and the queries need the store only
     steps["validate"], report = timed(lambda: validate(store, SHAPES, ONTOLOGY, engine="fast"))
     for name, q, _text, values in stored_queries():
-        steps[f"query {name}"], _ = timed_fork(lambda: len(queries.run(q, store, values).rows), args.timeout)
+        steps[f"query {name}"], _ = timed(lambda: len(queries.run(q, store, values).rows), args.timeout)
     with tempfile.TemporaryDirectory() as tmp:
         steps["export turtle"], _ = timed(lambda: export(store, Path(tmp) / "fkgraph.ttl", "turtle"))
     assert len(store) == triples, "build and load must give the same graph"
@@ -207,9 +175,9 @@ def side_baseline(args) -> dict:
     # graph, and a forked child would duplicate the parent's 7 GB on top at 100k trials
     steps["validate"], out["results"] = timed(check, args.validate_timeout)
     for name, _q, qtext, _values in stored_queries():
-        steps[f"query {name}"], _ = timed_fork(lambda: len(list(g.query(qtext))), cap)
+        steps[f"query {name}"], _ = timed(lambda: len(list(g.query(qtext))), cap)
     with tempfile.TemporaryDirectory() as tmp:
-        steps["export turtle"], _ = timed_fork(
+        steps["export turtle"], _ = timed(
             lambda: bool(g.serialize(destination=str(Path(tmp) / "out.ttl"), format="turtle")), args.export_timeout)
     out["peak_rss_kb"] = peak_rss_kb()
     return out
