@@ -535,6 +535,9 @@ def build(records: Records, base: str = iris.DEFAULT_BASE, progress: Progress | 
         t.sources(node, o, base)
         t.note(node, o)
 
+    # the lookups are dropped before the store grows: at 100k trials they are tens of MB at peak
+    del memo, provisions, programme_nodes, muni_nodes, network_nodes, trial_nodes, index
+    t.excerpts.clear()
     return Built(store=t.store(progress), records=records, base=base)
 
 
