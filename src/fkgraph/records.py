@@ -114,8 +114,14 @@ def _check_depth(text: str, path: Path) -> None:
                                       "deep; records are at most a few levels deep")
             elif isinstance(event, ends):
                 depth -= 1
-    except yaml.YAMLError:
-        pass  # the real load below reports it with its place
+    except yaml.YAMLError as e:
+        # the libyaml in PyYAML 6.0.4's wheels stops at a depth limit of its own (2,000 flow levels fail),
+        # which it can reach while scanning ahead, before the events above are deep enough
+        if "maximum nesting depth" in str(e):
+            mark = getattr(e, "problem_mark", None)
+            raise RecordError(path, mark.line + 1 if mark else None, f"YAML nested more than {MAX_DEPTH} levels "
+                              "deep; records are at most a few levels deep") from None
+        # anything else: the real load below reports it with its place
     finally:
         parser.dispose()
 
