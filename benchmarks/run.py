@@ -150,7 +150,8 @@ def side_fkgraph_build(args) -> dict:
     from fkgraph.validate import validate
 
     steps: dict[str, float | None] = {}
-    records, _ = synth.generate(args.n, args.seed, args.inject)
+    # the injected list is not kept: made among the records, it would keep their heap resident
+    records = synth.generate(args.n, args.seed, args.inject)[0]
     steps["build"], built = timed(lambda: graph.build(records, base=BASE))
     store = built.store
     del built, records

@@ -43,13 +43,13 @@ TRIPLES = st.lists(st.tuples(SUBJECTS, REST).map(lambda t: f"{t[0]} {t[1]}\n"), 
 
 @settings(max_examples=300, deadline=None)
 @given(TRIPLES, st.integers(1, 7), st.lists(st.integers(1, 50), max_size=5))
-def test_grouped_reader_gives_the_sorted_lines_last_first(lines, chunk, sizes):
+def test_grouped_reader_gives_the_sorted_lines(lines, chunk, sizes):
     groups: dict[str, bytearray] = {}
     for line in lines:
         s, rest = line.split(" ", 1)
         groups.setdefault(s, bytearray()).extend(rest.encode("utf-8"))
-    subjects, total = sorted(groups, reverse=True), len(lines)
-    expected = sorted(set(lines), reverse=True)
+    subjects, total = sorted(groups), len(lines)
+    expected = sorted(set(lines))
     reader = graph._GroupedReader(subjects, groups, total, chunk=chunk)
     assert _drain(reader, sizes) == "".join(expected).encode("utf-8")
     assert groups == {} and reader.done == total  # every group was handed over and dropped
