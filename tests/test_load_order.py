@@ -65,3 +65,14 @@ def test_load_sorted_reads_back_what_ordered_store_dumped(tmp_path):
     assert path.read_text().splitlines(keepends=True) == sorted(set(lines))
     again = graph.load_sorted(path)
     assert again.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) == path.read_bytes()
+
+
+def test_a_build_leaves_no_provision_paths_memoised():
+    """What a build memoises while its records are alive goes with it: cached entries made
+    among the records' objects would keep their freed heap resident (graph.build, iris.forget)."""
+    from fkgraph import api, iris
+
+    records = api.load_records()
+    built = graph.build(records)
+    assert len(built.store) > 1000
+    assert iris._path.cache_info().currsize == 0
