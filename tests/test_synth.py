@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from click.testing import CliRunner
 
@@ -94,3 +95,45 @@ def test_benchmark_smoke_run(tmp_path):
     assert sum(s.startswith("query ") for s in steps) == len(list((ROOT / "queries").glob("*.rq")))
     assert report["parity_small"]["identical"] and not report["parity_small"]["injected_missed"]
     assert "build" in p.stdout and "ratio" in p.stdout
+
+
+@pytest.mark.slow
+def test_benchmark_reference_parity_is_pyshacl_with_each_text_parsed_once():
+    """The benchmark's untimed parity run at full size (cached_sparql_parses) must report what
+    pyshacl's defaults report, parse each SPARQL constraint's text once, and leave rdflib as it was."""
+    import importlib.util
+
+    import pyshacl
+    import rdflib
+    from rdflib.plugins.sparql import processor
+
+    spec = importlib.util.spec_from_file_location("fkgraph_benchmark", ROOT / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    records, injected = synth.generate(40, 5, 1)
+    data = rdflib.Graph().parse(data=graph.build(records, base=bench.BASE).store.dump(
+        format=pyoxigraph.RdfFormat.N_TRIPLES, from_graph=pyoxigraph.DefaultGraph()).decode(), format="nt")
+    shapes = rdflib.Graph().parse(bench.SHAPES)
+    ontology = rdflib.Graph().parse(bench.ONTOLOGY)
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+    def keys():
+        rep = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology)[1]
+        return sorted((str(rep.value(r, sh.focusNode)), str(rep.value(r, sh.sourceShape)))
+                      for r in rep.subjects(rdflib.RDF.type, sh.ValidationResult))
+
+    plain = keys()
+    parses = []
+    real_parse = processor.parseQuery
+    original = processor.SPARQLProcessor.query
+    processor.parseQuery = lambda text: parses.append(text) or real_parse(text)
+    try:
+        with bench.cached_sparql_parses():
+            cached = keys()
+    finally:
+        processor.parseQuery = real_parse
+    assert processor.SPARQLProcessor.query is original
+    assert len(injected) >= 5 and len(plain) >= len(injected)
+    assert cached == plain
+    assert parses and len(parses) == len(set(parses))   # every text parsed once, however many trials
+    assert len(set(parses)) <= len(list(shapes.subjects(sh.select, None)))
