@@ -161,8 +161,8 @@ def grouped_store(groups: dict[str, bytearray], progress: Progress | None = None
 
     The sorted lines go to a temporary file, and the store loads that as `load_sorted` does.
     Loading straight from the groups held them and the growing store at once: freed a few at a
-    time, their small buffers stayed resident until nearly all were gone (1.67 GB peak for a
-    1.05 GB store at 100k synthetic trials, the records included; 1.53 GB through the file)."""
+    time, their small buffers stayed resident until nearly all were gone (a 1.68 GB peak for a
+    1.05 GB store at 100k synthetic trials, the records included; 1.60 GB through the file)."""
     subjects = sorted(groups)
     total = sum(group.count(b"\n") for group in groups.values())
     with tempfile.TemporaryDirectory(prefix="fkgraph-build-") as tmp:

@@ -75,7 +75,8 @@ def _path(path: tuple) -> str:
 def forget() -> None:
     """Drop the memoised provision paths. A build calls it when done: entries made while its
     records were alive sit among their freed objects and keep that heap resident (at 30k
-    trials, 38 MB of 60 stayed after the records were dropped; none stays after this)."""
+    trials, 459 MB stayed resident once the build and its records were dropped, 420 MB after
+    this; the store alone is 399 MB)."""
     _path.cache_clear()
 
 
