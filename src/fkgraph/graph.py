@@ -169,7 +169,6 @@ def grouped_store(groups: dict[str, bytearray], progress: Progress | None = None
         path = Path(tmp) / "sorted.nt"
         with open(path, "wb") as f:
             reader = _GroupedReader(subjects, groups, total, progress)
-            del subjects
             while block := reader.read():
                 f.write(block)
         # load, not bulk_load: as fast on the in-memory store, and bulk_load's batches held
