@@ -195,21 +195,12 @@ def side_fkgraph_build(args) -> dict:
     return {"steps": steps, "triples": len(store), "peak_rss_kb": peak_rss_kb(), "results": len(report.results)}
 
 
-def side_baseline(args) -> dict:
+def pyshacl_check(g):
+    """A function that runs pyshacl's defaults on `g` (shapes and ontology given) and returns its
+    results as plain dicts, keyed as result_keys reads them."""
     import pyshacl
     import rdflib
 
-    steps: dict[str, float | None] = {}
-    cap = args.timeout
-    g = rdflib.Graph()
-    text = Path(args.nt).read_text(encoding="utf-8")
-    # every other step needs the parsed graph: its cap is never below 600 s
-    steps["load"], _ = timed(lambda: g.parse(data=text, format="nt"), max(cap, 600.0))
-    del text
-    out: dict = {"steps": steps, "triples": len(g), "results": None}
-    if steps["load"] is None:  # nothing else can run on a half-parsed graph
-        out["peak_rss_kb"] = peak_rss_kb()
-        return out
     shapes = rdflib.Graph().parse(SHAPES, format="turtle")
     ont = rdflib.Graph().parse(ONTOLOGY, format="turtle")
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -223,6 +214,50 @@ def side_baseline(args) -> dict:
                      component=s(rep.value(n, sh.sourceConstraintComponent)),
                      source_shape=s(rep.value(n, sh.sourceShape)))
                 for n in rep.subjects(rdflib.RDF.type, sh.ValidationResult)]
+    return check
+
+
+def side_fkgraph_validate(args) -> dict:
+    """Parity only: the load path's load and validate, nothing timed for the tables."""
+    from fkgraph import graph
+    from fkgraph.validate import validate
+
+    store = graph.load_sorted(args.nt)
+    report = validate(store, SHAPES, ONTOLOGY, engine="fast")
+    return {"triples": len(store), "peak_rss_kb": peak_rss_kb(),
+            "results": [dict(focus=r.focus, path=r.path, component=r.component, source_shape=r.source_shape)
+                        for r in report.results]}
+
+
+def side_reference(args) -> dict:
+    """Parity only: rdflib parses the graph, then pyshacl validates it inside cached_sparql_parses,
+    capped by --parity-timeout. Nothing else runs in this process, so its memory is its own."""
+    import rdflib
+
+    g = rdflib.Graph()
+    g.parse(args.nt, format="nt")
+    check = pyshacl_check(g)
+    with cached_sparql_parses():
+        seconds, results = timed(check, args.parity_timeout)
+    return {"triples": len(g), "reference_seconds": seconds, "reference_results": results,
+            "peak_rss_kb": peak_rss_kb()}
+
+
+def side_baseline(args) -> dict:
+    import rdflib
+
+    steps: dict[str, float | None] = {}
+    cap = args.timeout
+    g = rdflib.Graph()
+    text = Path(args.nt).read_text(encoding="utf-8")
+    # every other step needs the parsed graph: its cap is never below 600 s
+    steps["load"], _ = timed(lambda: g.parse(data=text, format="nt"), max(cap, 600.0))
+    del text
+    out: dict = {"steps": steps, "triples": len(g), "results": None}
+    if steps["load"] is None:  # nothing else can run on a half-parsed graph
+        out["peak_rss_kb"] = peak_rss_kb()
+        return out
+    check = pyshacl_check(g)
     # in this process, not a fork: pyshacl walks (and copies, to mix in the ontology) the whole
     # graph, and a forked child would duplicate the parent's 7 GB on top at 100k trials
     steps["validate"], out["results"] = timed(check, args.validate_timeout)
@@ -580,6 +615,52 @@ def _save(path: Path, report: dict) -> None:
         f.write((json.dumps(report, indent=2) + "\n").encode("utf-8"))
 
 
+def parity_of(path: Path, args) -> int:
+    """Parity at full size, measured after the timed run: for each size of `path` whose parity
+    was not measured, the same seeded graph again, the fast engine and pyshacl (cached SPARQL
+    parses) each in a process of its own, one after the other, and the outcome written into
+    `path`. The timed figures of the file are left as they were."""
+    from fkgraph import synth
+
+    report = json.loads(path.read_text(encoding="utf-8"))
+    sizes = {int(n): e for n, e in report["sizes"].items()}
+    todo = [n for n in sorted(sizes) if str(sizes[n].get("parity_full", "not measured")).startswith("not measured")]
+    if not todo:
+        print(f"{path}: parity is measured at every size already", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in todo:
+            entry = sizes[n]
+            nt = Path(tmp) / f"synth-{n}.nt"
+            _, triples, injected = synth.write(nt, n, report["seed"], report["inject"], base=BASE)
+            if triples != entry["triples"] or len(injected) != entry["injected"]:
+                raise SystemExit(f"{path}: at {n} trials the generator now gives {triples} triples and "
+                                 f"{len(injected)} injected violations, the file {entry['triples']} and "
+                                 f"{entry['injected']}: not the graph that was timed")
+            fast = run_side("fkgraph-validate", n, nt, args)
+            print(f"[{n}] fast engine: {len(fast['results'])} results, {fast['wall']:.0f} s wall", file=sys.stderr)
+            ref = run_side("reference", n, nt, args)
+            print(f"[{n}] pyshacl with cached SPARQL parses: {ref['wall']:.0f} s wall", file=sys.stderr)
+            caps = argparse.Namespace(validate_timeout=entry["caps"]["validate_timeout_s"],
+                                      parity_timeout=args.parity_timeout)
+            entry["parity_full"] = parity_full(fast["results"], None, ref["reference_results"],
+                                               ref["reference_seconds"], caps)
+            entry["parity_full_run"] = {"measured": time.strftime("%Y-%m-%d %H:%M"),
+                                        "parity_timeout_s": args.parity_timeout,
+                                        "reference_peak_rss_kb": ref["peak_rss_kb"],
+                                        "load": list(os.getloadavg())}
+            nt.unlink()
+            print(f"[{n}] {entry['parity_full']}", file=sys.stderr)
+            report["sizes"] = {str(k): v for k, v in sorted(sizes.items())}
+            _save(path, report)
+    report["sizes"] = sizes
+    summarise(report)
+    print(table(report["sizes"], _caps(report)))
+    print_targets(report)
+    if todo:
+        _save(path, report)  # the targets stored with the figures now say what parity found
+    return 0 if all("DIFFERENT" not in str(e.get("parity_full")) for e in sizes.values()) else 1
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trials", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -597,10 +678,15 @@ def main(argv=None) -> int:
     ap.add_argument("--resume", type=Path, metavar="JSON",
                     help="take the sizes this earlier (partial) result measured, each with its own caps, and measure the rest")
     ap.add_argument("--parity-trials", type=int, default=60)
+    ap.add_argument("--parity-of", type=Path, metavar="JSON",
+                    help="measure parity at full size for the sizes of this results file that have none (the "
+                         "same seeded graph: fast engine against pyshacl with cached SPARQL parses, capped by "
+                         "--parity-timeout), write it into the file, print its targets and stop")
     ap.add_argument("--smoke", action="store_true", help="CI: small caps, fewer repeats; no timing claims")
     ap.add_argument("--output", type=Path, help="JSON file (default benchmarks/results/<date>-<sizes>.json)")
     # internal: run one side
-    ap.add_argument("--side", choices=["fkgraph", "fkgraph-build", "baseline"], help=argparse.SUPPRESS)
+    ap.add_argument("--side", choices=["fkgraph", "fkgraph-build", "baseline", "fkgraph-validate", "reference"],
+                    help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--nt", help=argparse.SUPPRESS)
     ap.add_argument("--markdown", type=Path, metavar="JSON", help="print the README table of a results file and stop")
@@ -626,9 +712,12 @@ def main(argv=None) -> int:
     if args.parity_timeout is None:
         args.parity_timeout = 0.0 if args.smoke else 3600.0
     if args.side:
-        out = {"fkgraph": side_fkgraph, "fkgraph-build": side_fkgraph_build, "baseline": side_baseline}[args.side](args)
+        out = {"fkgraph": side_fkgraph, "fkgraph-build": side_fkgraph_build, "baseline": side_baseline,
+               "fkgraph-validate": side_fkgraph_validate, "reference": side_reference}[args.side](args)
         print(json.dumps(out))
         return 0
+    if args.parity_of:
+        return parity_of(args.parity_of, args)
 
     from fkgraph import synth
 
