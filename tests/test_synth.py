@@ -78,14 +78,21 @@ def test_cli_synth_refuses_zero_trials(tmp_path):
     assert res.exit_code == 2
 
 
-@pytest.mark.slow
-def test_benchmark_smoke_run(tmp_path):
-    """What CI runs: the benchmark at 1k trials, small caps, no timing assertions; it must finish,
-    write its JSON and find the fast engine identical to pyshacl on the parity graph."""
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """What CI runs: the benchmark at 1k trials, small caps, no timing assertions."""
     pytest.importorskip("shacl")
-    out = tmp_path / "smoke.json"
+    out = tmp_path_factory.mktemp("bench") / "smoke.json"
     p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--trials", "1000", "--smoke",
                         "--output", str(out)], capture_output=True, text=True, timeout=300)
+    return p, out
+
+
+@pytest.mark.slow
+def test_benchmark_smoke_run(smoke):
+    """The smoke run must finish, write its JSON and find the fast engine identical to pyshacl on
+    the parity graph."""
+    p, out = smoke
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
     report = json.loads(out.read_text())
     size = report["sizes"]["1000"]
@@ -95,6 +102,53 @@ def test_benchmark_smoke_run(tmp_path):
     assert sum(s.startswith("query ") for s in steps) == len(list((ROOT / "queries").glob("*.rq")))
     assert report["parity_small"]["identical"] and not report["parity_small"]["injected_missed"]
     assert "build" in p.stdout and "ratio" in p.stdout
+
+
+def _bench(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *argv],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_benchmark_parity_of_measures_parity_after_the_timed_run(smoke, tmp_path):
+    """--parity-of fills in parity at full size for a results file whose pyshacl run hit its cap
+    (the smoke run's 10 s cap, or made so here), on the same seeded graph, and leaves the timed
+    figures as they were."""
+    p, out = smoke
+    assert p.returncode == 0
+    report = json.loads(out.read_text())
+    size = report["sizes"]["1000"]
+    size["parity_full"] = "not measured: pyshacl took > 10 s"
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report))
+    q = _bench("--parity-of", str(path), "--parity-timeout", "500")
+    assert q.returncode == 0, q.stdout[-2000:] + q.stderr[-2000:]
+    after = json.loads(path.read_text())["sizes"]["1000"]
+    assert after["parity_full"].startswith(f"identical: {size['fast_results']} fast vs {size['fast_results']} ")
+    assert "cached SPARQL parses" in after["parity_full"]
+    assert after["parity_full_run"]["parity_timeout_s"] == 500
+    assert after["fkgraph"]["steps"] == size["fkgraph"]["steps"]
+    assert after["baseline"]["steps"] == size["baseline"]["steps"]
+    assert "met     the same violations as pyshacl" in q.stdout
+    # measured now: a second call has nothing to do and leaves the file as it is
+    before = path.read_bytes()
+    again = _bench("--parity-of", str(path))
+    assert again.returncode == 0 and "measured at every size already" in again.stderr
+    assert path.read_bytes() == before
+
+
+def test_benchmark_parity_of_refuses_a_file_of_another_graph(tmp_path):
+    """A results file whose graph the generator no longer gives (another version, another seed)
+    is refused with both counts named, and the file is not touched."""
+    report = {"seed": 1, "inject": 1, "timeout_s": 2, "sizes": {"40": {
+        "triples": 12345, "injected": 5, "parity_full": "not measured", "caps": {"validate_timeout_s": 10}}}}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report))
+    before = path.read_bytes()
+    q = _bench("--parity-of", str(path))
+    assert q.returncode != 0
+    assert str(path) in q.stderr and "12345" in q.stderr and "not the graph that was timed" in q.stderr
+    assert path.read_bytes() == before
 
 
 @pytest.mark.slow
