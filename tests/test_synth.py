@@ -127,6 +127,8 @@ def test_benchmark_parity_of_measures_parity_after_the_timed_run(smoke, tmp_path
     assert after["parity_full"].startswith(f"identical: {size['fast_results']} fast vs {size['fast_results']} ")
     assert "cached SPARQL parses" in after["parity_full"]
     assert after["parity_full_run"]["parity_timeout_s"] == 500
+    assert after["injected_missed"] == [] and size["injected"] >= 12   # every injected one reported
+    assert size["injected_missed"] == []                               # the timed run says so too
     assert after["fkgraph"]["steps"] == size["fkgraph"]["steps"]
     assert after["baseline"]["steps"] == size["baseline"]["steps"]
     assert "met     the same violations as pyshacl" in q.stdout
@@ -191,3 +193,22 @@ def test_benchmark_reference_parity_is_pyshacl_with_each_text_parsed_once():
     assert cached == plain
     assert parses and len(parses) == len(set(parses))   # every text parsed once, however many trials
     assert len(set(parses)) <= len(list(shapes.subjects(sh.select, None)))
+
+
+def test_benchmark_injected_missed_names_each_violation_no_result_reports():
+    """The full-size check that every injected violation is reported: by trial and by the shape
+    that must catch it, so a result from another shape at the same trial does not count."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fkgraph_benchmark", ROOT / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    injected = synth.generate(40, 5, 1)[1]
+    fsh = "https://w3id.org/fkgraph/shapes#"
+    results = [dict(focus=bench.BASE + f"id/trial/frikommune-ii/{v.trial}", source_shape=fsh + synth.CAUGHT_BY[v.kind])
+               for v in injected]
+    assert bench.injected_missed(injected, results) == []
+    first = injected[0]
+    wrong_shape = [r | {"source_shape": fsh + "SomeOtherShape"} if i == 0 else r for i, r in enumerate(results)]
+    assert bench.injected_missed(injected, wrong_shape) == [f"{first.kind}: {first.trial}"]
+    assert len(bench.injected_missed(injected, [])) == len(injected)
