@@ -113,43 +113,79 @@ def _bench(*argv: str) -> subprocess.CompletedProcess:
 def test_benchmark_parity_of_measures_parity_after_the_timed_run(smoke, tmp_path):
     """--parity-of fills in parity at full size for a results file whose pyshacl run hit its cap
     (the smoke run's 10 s cap, or made so here), on the same seeded graph, and leaves the timed
-    figures as they were."""
+    figures as they were; a file from before sizes kept their own caps is read with the run's."""
     p, out = smoke
-    assert p.returncode == 0
+    assert p.returncode == 0, p.stderr[-2000:]
     report = json.loads(out.read_text())
     size = report["sizes"]["1000"]
     size["parity_full"] = "not measured: pyshacl took > 10 s"
+    del size["injected_missed"], size["caps"]
     path = tmp_path / "r.json"
     path.write_text(json.dumps(report))
     q = _bench("--parity-of", str(path), "--parity-timeout", "500")
     assert q.returncode == 0, q.stdout[-2000:] + q.stderr[-2000:]
-    after = json.loads(path.read_text())["sizes"]["1000"]
-    assert after["parity_full"].startswith(f"identical: {size['fast_results']} fast vs {size['fast_results']} ")
-    assert "cached SPARQL parses" in after["parity_full"]
+    done = json.loads(path.read_text())
+    after = done["sizes"]["1000"]
+    n = size["fast_results"]
+    assert after["parity_full"].startswith(f"identical: {n} fast vs {n} results of pyshacl with cached SPARQL parses")
+    assert after["parity_full"].endswith(f"(its defaults > {report['validate_timeout_s']:g} s)")
     assert after["parity_full_run"]["parity_timeout_s"] == 500
     assert after["injected_missed"] == [] and size["injected"] >= 12   # every injected one reported
-    assert size["injected_missed"] == []                               # the timed run says so too
     assert after["fkgraph"]["steps"] == size["fkgraph"]["steps"]
     assert after["baseline"]["steps"] == size["baseline"]["steps"]
+    stored = {t["target"]: t["met"] for t in done["targets"]}
+    assert stored["the same violations as pyshacl on the full graph"] is True
     assert "met     the same violations as pyshacl" in q.stdout
-    # measured now: a second call has nothing to do and leaves the file as it is
+
+    # parity measured, the injected check missing: only the fast engine runs again
+    del after["injected_missed"]
+    path.write_text(json.dumps(done))
+    q = _bench("--parity-of", str(path), "--parity-timeout", "0")
+    assert q.returncode == 0, q.stderr[-2000:]
+    assert "pyshacl with cached SPARQL parses:" not in q.stderr
+    again = json.loads(path.read_text())["sizes"]["1000"]
+    assert again["injected_missed"] == []
+    assert again["parity_full"] == after["parity_full"] and again["parity_full_run"] == after["parity_full_run"]
+
+    # measured now: a further call has nothing to do and leaves the file as it is
     before = path.read_bytes()
-    again = _bench("--parity-of", str(path))
-    assert again.returncode == 0 and "measured at every size already" in again.stderr
+    q = _bench("--parity-of", str(path))
+    assert q.returncode == 0 and "measured at every size already" in q.stderr
     assert path.read_bytes() == before
 
 
-def test_benchmark_parity_of_refuses_a_file_of_another_graph(tmp_path):
-    """A results file whose graph the generator no longer gives (another version, another seed)
-    is refused with both counts named, and the file is not touched."""
-    report = {"seed": 1, "inject": 1, "timeout_s": 2, "sizes": {"40": {
-        "triples": 12345, "injected": 5, "parity_full": "not measured", "caps": {"validate_timeout_s": 10}}}}
+def _results_file(tmp_path, sizes: dict) -> Path:
     path = tmp_path / "r.json"
-    path.write_text(json.dumps(report))
+    path.write_text(json.dumps({"seed": 1, "inject": 1, "timeout_s": 2, "validate_timeout_s": 10, "sizes": {
+        str(n): {"parity_full": "not measured", **e} for n, e in sizes.items()}}))
+    return path
+
+
+def test_benchmark_parity_of_refuses_a_file_of_another_graph_before_writing_anything(tmp_path):
+    """A results file whose graph the generator no longer gives (another generator version) is
+    refused with both counts named; a size before it that checks out is not written either."""
+    _, triples, injected = synth.write(tmp_path / "g.nt", 40, 1, 1, base="https://w3id.org/fkgraph/")
+    path = _results_file(tmp_path, {40: {"triples": triples, "injected": len(injected)},
+                                    41: {"triples": 12345, "injected": 5}})
     before = path.read_bytes()
-    q = _bench("--parity-of", str(path))
+    q = _bench("--parity-of", str(path), "--parity-timeout", "60")
     assert q.returncode != 0
     assert str(path) in q.stderr and "12345" in q.stderr and "not the graph that was timed" in q.stderr
+    assert "[40] fast engine" in q.stderr      # the first size was checked, and still nothing written
+    assert path.read_bytes() == before
+
+
+def test_benchmark_parity_of_refuses_other_code_than_was_timed(tmp_path):
+    """The same graph, but the fast engine now reports another number of results than the timed
+    run recorded: refused, naming both numbers; and a reference run without a cap is refused."""
+    pytest.importorskip("shacl")
+    _, triples, injected = synth.write(tmp_path / "g.nt", 40, 1, 1, base="https://w3id.org/fkgraph/")
+    path = _results_file(tmp_path, {40: {"triples": triples, "injected": len(injected), "fast_results": 999}})
+    before = path.read_bytes()
+    q = _bench("--parity-of", str(path), "--parity-timeout", "60")
+    assert q.returncode != 0 and "999" in q.stderr and "not the code that was timed" in q.stderr
+    q = _bench("--parity-of", str(path), "--parity-timeout", "0")
+    assert q.returncode != 0 and "--parity-timeout SECONDS" in q.stderr
     assert path.read_bytes() == before
 
 
@@ -212,3 +248,20 @@ def test_benchmark_injected_missed_names_each_violation_no_result_reports():
     wrong_shape = [r | {"source_shape": fsh + "SomeOtherShape"} if i == 0 else r for i, r in enumerate(results)]
     assert bench.injected_missed(injected, wrong_shape) == [f"{first.kind}: {first.trial}"]
     assert len(bench.injected_missed(injected, [])) == len(injected)
+
+
+def test_benchmark_injected_missed_is_empty_on_what_the_fast_engine_reports():
+    """Against the real engine's results on a graph with every kind injected: none missed, so
+    the IRIs injected_missed looks for are the ones validation reports."""
+    pytest.importorskip("shacl")
+    import importlib.util
+
+    from fkgraph.validate import validate
+
+    spec = importlib.util.spec_from_file_location("fkgraph_benchmark", ROOT / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    records, injected = synth.generate(40, 1, 1)
+    rep = validate(graph.build(records, base=bench.BASE), bench.SHAPES, bench.ONTOLOGY, engine="fast")
+    results = [dict(focus=r.focus, source_shape=r.source_shape) for r in rep.results]
+    assert len(injected) >= 6 and bench.injected_missed(injected, results) == []
