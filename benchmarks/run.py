@@ -177,6 +177,12 @@ def stored_queries():
     return out
 
 
+def result_dicts(report) -> list[dict]:
+    """A fkgraph validation report's results as the plain dicts both sides hand back as JSON."""
+    return [dict(focus=r.focus, path=r.path, component=r.component, source_shape=r.source_shape)
+            for r in report.results]
+
+
 def result_keys(results: list[dict]) -> list[list[str]]:
     return sorted([r["focus"], r["path"], r["component"], r["source_shape"]] for r in results)
 
@@ -198,8 +204,7 @@ def side_fkgraph(args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         steps["export turtle"], _ = timed(lambda: export(store, Path(tmp) / "fkgraph.ttl", "turtle"))
     return {"steps": steps, "triples": len(store), "peak_rss_kb": peak_rss_kb(),
-            "results": [dict(focus=r.focus, path=r.path, component=r.component, source_shape=r.source_shape)
-                        for r in report.results]}
+            "results": result_dicts(report)}
 
 
 def side_fkgraph_build(args) -> dict:
@@ -255,8 +260,7 @@ def side_fkgraph_validate(args) -> dict:
     store = graph.load_sorted(args.nt)
     report = validate(store, SHAPES, ONTOLOGY, engine="fast")
     return {"triples": len(store), "peak_rss_kb": peak_rss_kb(),
-            "results": [dict(focus=r.focus, path=r.path, component=r.component, source_shape=r.source_shape)
-                        for r in report.results]}
+            "results": result_dicts(report)}
 
 
 def side_reference(args) -> dict:
