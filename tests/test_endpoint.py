@@ -355,3 +355,17 @@ def test_read_only_server_refuses_push_and_update(built, tmp_path):
             ep.update("DELETE WHERE { ?s ?p ?o }")
         assert "update refused: 403" in str(e.value) and "read-only" in str(e.value)
         assert ep.count() == len(built)
+
+
+LISTED = sorted(n for n, q in queries.catalogue(ROOT / "queries").items() if q.lists)
+
+
+@pytest.mark.parametrize("name", LISTED)
+def test_list_bearing_queries_give_byte_identical_csv_remotely(name, pushed, built, server):
+    """List cells are sorted on both paths, so no GROUP_CONCAT leeway is needed: the CSV is the same."""
+    q = queries.find(name, ROOT / "queries")
+    values = _param_sets(q)[0]
+    local = api.query(name, values, built=built, home=ROOT)
+    remote = endpoint.query(name, endpoint.Endpoint(server.url, graph=GRAPH, timeout=60), values, home=ROOT)
+    assert local.rows, name
+    assert queries.render(remote, "csv") == queries.render(local, "csv")

@@ -502,3 +502,44 @@ def test_cli_usage_errors_exit_2(args, message):
     result = CliRunner().invoke(cli, ["query", "most-exempted-statutes", *args])
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
+
+
+# ---- list cells: sorted, so every engine gives the same text ------------------------------------
+
+LISTS = {"municipalities": ["networks"], "shared-provisions": ["network_numbers"],
+         "trials-exempting": ["provisions", "kinds"], "trials-without-exemption": ["legal_basis"],
+         "trials": ["municipalities"]}
+
+
+def test_list_columns_are_inferred_from_group_concat():
+    assert {n: x.lists for n, x in CATALOGUE.items() if x.lists} == LISTS
+
+
+def test_list_columns_tolerate_case_spacing_and_quotes(tmp_path):
+    f = tmp_path / "x.rq"
+    f.write_text("SELECT ?a (group_concat( DISTINCT STR(?b) ;\n  separator = ';' ) as ?bs)\n"
+                 "  (GROUP_CONCAT(?c; separator=\"|\") AS ?cs) (COUNT(?d) AS ?n)\nWHERE { ?a ?b ?c }\n")
+    x = queries.load(f)
+    assert x.columns == ["a", "bs", "cs", "n"] and x.lists == ["bs"]
+
+
+def test_natural_key_orders_numbers_numerically():
+    assert sorted(["§ 140", "§ 9", "§ 48"], key=queries.natural_key) == ["§ 9", "§ 48", "§ 140"]
+    assert sorted(["SL § 140", "SL § 52, stk. 3"], key=queries.natural_key) == ["SL § 52, stk. 3", "SL § 140"]
+    assert sorted(["10", "4"], key=queries.natural_key) == ["4", "10"]
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_every_list_cell_of_the_default_output_is_sorted(name, built):
+    rows = q(name, EXAMPLES.get(name, {}), built)
+    cells = [d[c] for d in rows.dicts() for c in CATALOGUE[name].lists if d[c]]
+    assert cells, f"{name} gave no list cells on the real data"
+    for cell in cells:
+        items = cell.split(";")
+        assert items == sorted(items, key=lambda t: (queries.natural_key(t), t)), cell
+
+
+def test_sort_lists_leaves_empty_cells_and_other_columns_alone():
+    x = queries.Query(name="x", path=QDIR / "x.rq", text="", columns=["a", "l"], lists=["l"])
+    rows = queries.sort_lists(x, queries.Rows(["a", "l"], [["b;a", "10;4;SL § 9"], ["z;y", None], ["", ""]]))
+    assert rows.rows == [["b;a", "4;10;SL § 9"], ["z;y", None], ["", ""]]

@@ -531,7 +531,7 @@ def query(name: str | _queries.Query, target: Endpoint | str, params: dict[str, 
         # A server may list the variables in its own order; keep the query's projection order.
         order = [rows.columns.index(c) for c in q.columns]
         rows = _queries.Rows(list(q.columns), [[r[i] for i in order] for r in rows.rows])
-    return rows
+    return _queries.sort_lists(q, rows)
 
 
 # ---- push --------------------------------------------------------------------------------------

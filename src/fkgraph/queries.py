@@ -53,6 +53,7 @@ class Query:
     tags: list[str] = field(default_factory=list)
     params: list[Param] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    lists: list[str] = field(default_factory=list)   # columns made by GROUP_CONCAT(…; separator=";")
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -124,9 +125,14 @@ def load(path: str | Path) -> Query:
                             description=str(docs.get(name, "")) if isinstance(docs, dict) else ""))
     select = re.search(r"\bSELECT\b(.*?)\bWHERE\b", body, re.S | re.I)
     columns = [c for c in re.findall(r"\?(\w+)", _strip_exprs(select.group(1)))] if select else []
+    lists = [c for c in _LIST.findall(select.group(1)) if c in columns] if select else []
     return Query(name=path.stem, path=path, text=text, summary=str(meta.get("summary", "")).strip(),
                  description=str(meta.get("description", "")).strip(), tags=list(meta.get("tags", []) or []),
-                 params=params, columns=columns)
+                 params=params, columns=columns, lists=lists)
+
+
+_LIST = re.compile(r"\(\s*GROUP_CONCAT\s*\([^;]*;\s*separator\s*=\s*(?:\"\s*;\s*\"|'\s*;\s*')\s*\)\s*AS\s+\?(\w+)\s*\)",
+                   re.I | re.S)
 
 
 def _strip_exprs(projection: str) -> str:
@@ -362,6 +368,21 @@ def value(term) -> Any:
     return term.value
 
 
+def natural_key(text: str) -> list:
+    """Sort key with digit runs as numbers, the rest case-insensitive: "§ 9" < "§ 48" < "§ 140"."""
+    return [int(t) if i % 2 else t.lower() for i, t in enumerate(re.split(r"(\d+)", text))]
+
+
+def sort_lists(query: Query, rows: Rows) -> Rows:
+    """Sort the items of each `;`-list cell naturally: GROUP_CONCAT promises no order, engines differ."""
+    idx = [i for i, c in enumerate(rows.columns) if c in query.lists]
+    for r in rows.rows:
+        for i in idx:
+            if isinstance(r[i], str) and r[i]:
+                r[i] = ";".join(sorted(r[i].split(";"), key=lambda t: (natural_key(t), t)))
+    return rows
+
+
 def run(query: Query, store: ox.Store, values: dict[str, str] | None = None, resolve=None) -> Rows:
     """Run a stored query on the embedded store, parameters bound as terms."""
     text = bound_text(query, bindings(query, values or {}, resolve))
@@ -374,7 +395,7 @@ def run(query: Query, store: ox.Store, values: dict[str, str] | None = None, res
     if isinstance(result, ox.QuerySolutions):
         columns = [v.value for v in result.variables]
         # a solution iterates its values in variable order (None when unbound): no lookup by name
-        return Rows(columns, [[value(t) for t in sol] for sol in result])
+        return sort_lists(query, Rows(columns, [[value(t) for t in sol] for sol in result]))
     raise QueryError(f"{query.name}: only SELECT and ASK queries give rows; use export for graphs")
 
 
