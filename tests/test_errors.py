@@ -62,7 +62,8 @@ class AT(str):
 
 #: Records appended to the real top-level files, valid as written.
 APPEND = {
-    "sources.yaml": '- id: "099"\n  file: 099.txt\n  title: {da: "Prøvekilde", en: "Test source"}\n',
+    "sources.yaml": ('- id: "099"\n  kind: report\n  title: {da: "Prøvekilde", en: "Test source"}\n  issued: 2018-02\n'
+                     '  url: https://example.org/report\n  file: 099.txt\n  line_count: 10\n'),
     "statutes.yaml": '- id: PRL\n  title: {da: "Prøvelov", en: "Test act"}\n  type: lov\n  variants: ["prøveloven"]\n',
     "municipalities.yaml": '- code: "0998"\n  name: Prøvekommune\n  source: {doc: "004", lines: "3226-3228"}\n',
     "programmes.yaml": ('- id: proeveprogram\n  name: {da: "Prøveprogram", en: "Test programme"}\n  start: 2016-01-01\n'
@@ -110,6 +111,10 @@ CASES = [
     ("file must be a YAML list", "statutes.yaml", None, "statutes: {}\n", ["statutes file must be a YAML list of records", "lines starting with '- '"]),
     ("duplicate {what}", NET, "  - id: proeveansoegning\n", DUPLICATE, ["duplicate application id 'proeveansoegning'", "rename one of them"]),
     ("source id", "sources.yaml", 'id: "099"', 'id: "0 99"', ["source id '0 99' must be lower-case letters, digits and hyphens", 'e.g. "004"']),
+    ("source kind", "sources.yaml", "  kind: report\n  title: {da: \"Prøvekilde\"", "  kind: book\n  title: {da: \"Prøvekilde\"", ["kind 'book' is not one of: report, news, memo"]),
+    ("source issued", "sources.yaml", "issued: 2018-02\n  url: https://example.org", "issued: 2018-13\n  url: https://example.org", ["issued '2018-13' is not a real date"]),
+    ("source url", "sources.yaml", "url: https://example.org/report", "url: javascript:alert(1)", ["url 'javascript:alert(1)' must be an http(s) URL"]),
+    ("source line count", "sources.yaml", "line_count: 10", "line_count: 0", ["line_count 0 must be a whole number from 1"]),
     ("municipality code", "municipalities.yaml", 'code: "0998"', "code: 998", ["municipality code 998 must be four digits in quotes", '"0851"']),
     ("statute id", "statutes.yaml", "id: PRL", "id: prl", ["statute id 'prl' must be an upper-case abbreviation", "SL or BEK-LAB"]),
     ("eli", "statutes.yaml", '  type: lov\n  variants: ["prøveloven"]', '  type: lov\n  eli: "retsinformation 2024/701"\n  variants: ["prøveloven"]', ["eli 'retsinformation 2024/701' must be an http(s) IRI", "https://www.retsinformation.dk/eli/"]),
@@ -172,7 +177,6 @@ def test_the_extras_are_valid(home):
 @pytest.mark.parametrize("case,file,old,new,pieces", [c if len(c) == 5 else c[:4] + (c[5],) for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_error_names_place_and_fix(home, monkeypatch, case, file, old, new, pieces):
-    monkeypatch.setenv("FKGRAPH_SEEDS", str(ROOT.parent / "shared" / "seeds"))  # line counts of the seeds
     path, line = _setup(home, file, old, new)
     at = next((c[4] for c in CASES if c[0] == case and len(c) == 6), None)
     if at is not None:

@@ -123,6 +123,7 @@ SCHEMES = {  # scheme → (iri prefix, the values records.py accepts)
     FK.SubdivisionTypeScheme: ("level", ("kapitel", "paragraf", "stykke", "nummer", "litra", "punktum")),
     FK.StatuteTypeScheme: ("statute-type", records.STATUTE_TYPES),
     FK.OutcomeKindScheme: ("outcome", records.OUTCOME_KINDS),
+    FK.DocumentKindScheme: ("document-kind", records.SOURCE_KINDS),
 }
 
 

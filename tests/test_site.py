@@ -140,6 +140,33 @@ def test_trials_statutes_and_provisions_link_both_ways(site_dir, built):
         assert _hrefs_to(prov, statute)
 
 
+def test_every_source_document_has_a_page_reached_from_every_trial_it_sources(site_dir, built):
+    docs = {s["id"]: s for s in built.records.sources}
+    for doc_id, doc in docs.items():
+        page = site_dir / "id" / "source" / f"{doc_id}.html"
+        text = page.read_text(encoding="utf-8")
+        assert doc["title"]["da"] in text and doc["file"] not in text
+        if doc.get("publisher"):
+            assert doc["publisher"] in text
+    trials = list(built.store.query(f"""PREFIX fk: <{FK}> PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT DISTINCT ?trial ?doc WHERE {{ ?trial a fk:Trial ; prov:wasDerivedFrom/dcterms:isPartOf ?doc }}"""))
+    assert len({r["trial"] for r in trials}) == len(list(built.store.query(f"PREFIX fk: <{FK}> SELECT ?t WHERE {{ ?t a fk:Trial }}")))
+    path = lambda n: site_dir / (n.value.removeprefix(built.base) + ".html")
+    for r in trials:
+        assert _hrefs_to(path(r["trial"]), path(r["doc"])), (r["trial"], r["doc"])
+    # and the document's page lists the trials derived from it
+    some = next(r for r in trials if r["doc"].value.endswith("/004"))
+    assert _hrefs_to(path(some["doc"]), path(some["trial"]))
+
+
+def test_no_page_names_an_internal_file(site_dir, built):
+    files = [s["file"] for s in built.records.sources]
+    for page in site_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not any(f in text for f in files), page
+
+
 def test_index_has_counts_the_questions_and_the_publication_files(site_dir, built):
     text = (site_dir / "index.html").read_text(encoding="utf-8")
     from fkgraph.queries import catalogue

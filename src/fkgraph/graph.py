@@ -38,6 +38,7 @@ PREFIXES = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "owl": "http://www.w3.org/2002/07/owl#",
     "foaf": "http://xmlns.com/foaf/0.1/",
+    "dc": "http://purl.org/dc/elements/1.1/",
 }
 LEVEL_NAMES = {"kap": "kapitel", "p": "paragraf", "stk": "stykke", "nr": "nummer", "litra": "litra", "pkt": "punktum"}
 
@@ -269,6 +270,44 @@ class _ReversedLines:
         return piece
 
 
+def partial_date(text: str) -> str:
+    """A date as precise as its source: xsd:gYear, xsd:gYearMonth or xsd:date."""
+    kind = {4: "gYear", 7: "gYearMonth"}.get(len(text))
+    return f'"{text}"^^<{PREFIXES["xsd"]}{kind}>' if kind else date(text)
+
+
+def citation_text(doc: Record) -> str:
+    """A reference a reader can look up: creators, title, publisher, date, identifier, URL."""
+    parts = [", ".join(doc.get("creators") or []), doc["title"]["da"], doc.get("publisher"),
+             doc.get("issued"), doc.get("identifier"), doc.get("url")]
+    return ". ".join(str(p).rstrip(".") for p in parts if p) + "."
+
+
+def source_document(t: "_Triples", doc: Record, base: str) -> None:
+    """A source as a publication (DCTERMS with DC elements for the names it gives as text);
+    the extracted text's file name stays in the records."""
+    node = _iri(iris.mint("document", base, doc=doc["id"]))
+    t.add(node, A, _t("fk:SourceDocument"))
+    t.add(node, A, _t("dcterms:BibliographicResource"))
+    t.add(node, _t("skos:notation"), _lit(doc["id"]))
+    t.labels(node, doc["title"], "dcterms:title")
+    t.labels(node, doc["title"])
+    t.add(node, _t("dcterms:type"), concept("document-kind", doc["kind"]))
+    t.add(node, _t("dcterms:bibliographicCitation"), _lit(citation_text(doc)))
+    if doc.get("publisher"):
+        t.add(node, _t("dc:publisher"), _lit(doc["publisher"]))
+    for name in doc.get("creators") or []:
+        t.add(node, _t("dc:creator"), _lit(name))
+    if doc.get("issued"):
+        t.add(node, _t("dcterms:issued"), partial_date(str(doc["issued"])))
+    if doc.get("identifier"):
+        t.add(node, _t("dcterms:identifier"), _lit(doc["identifier"]))
+    if doc.get("url"):
+        t.add(node, _t("foaf:page"), _checked(doc["url"]))
+    if doc.get("note"):
+        t.add(node, _t("skos:note"), en(" ".join(doc["note"].split())))
+
+
 class _Triples:
     """Collects triples in N-Triples syntax, grouped by subject, for `grouped_store`."""
 
@@ -303,7 +342,8 @@ class _Triples:
             self.add(excerpt, _t("dcterms:isPartOf"), _iri(iris.mint("document", base, doc=src["doc"])))
             self.add(excerpt, _t("fk:startLine"), integer(src["start"]))
             self.add(excerpt, _t("fk:endLine"), integer(src["end"]))
-            self.add(excerpt, _t("rdfs:label"), en(f"seed {src['doc']}, lines {src['start']}-{src['end']}"))
+            self.add(excerpt, _t("rdfs:label"), da(f"kilde {src['doc']}, linje {src['start']}-{src['end']}"))
+            self.add(excerpt, _t("rdfs:label"), en(f"source {src['doc']}, lines {src['start']}-{src['end']}"))
 
     def note(self, s, rec: Record) -> None:
         if rec.get("note"):
@@ -365,15 +405,7 @@ def build(records: Records, base: str = iris.DEFAULT_BASE, progress: Progress | 
         return node
 
     for doc in records.sources:
-        node = _iri(iris.mint("document", base, doc=doc["id"]))
-        t.add(node, A, _t("fk:SourceDocument"))
-        t.add(node, _t("skos:notation"), _lit(doc["id"]))
-        t.labels(node, doc["title"], "dcterms:title")
-        t.add(node, _t("fk:fileName"), _lit(doc["file"]))
-        if doc.get("publisher"):
-            t.add(node, _t("dcterms:publisher"), _lit(str(doc["publisher"])))
-        if doc.get("issued"):
-            t.add(node, _t("dcterms:issued"), date(str(doc["issued"])))
+        source_document(t, doc, base)
 
     programme_nodes = {}
     for p in records.programmes:

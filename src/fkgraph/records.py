@@ -25,6 +25,8 @@ CODE = re.compile(r"^[0-9]{4}\Z")
 LINES = re.compile(r"^([0-9]+)(?:-([0-9]+))?\Z")
 STATUTE_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*\Z")   # lower-cased into IRIs: ASCII only
 SOURCE_ID = SLUG
+SOURCE_KINDS = ("report", "news", "memo")
+HTTP_URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+\Z")
 MAX_BYTES = 20 * 1024 * 1024
 #: Deeper than any record (a trial's exemption's source is 5 levels); checked before libyaml's
 #: composer, which recurses in C and would crash the interpreter on 100,000 nested brackets.
@@ -35,7 +37,7 @@ EXAMPLES = {
     "programme": "programme: frikommune-ii", "number": "number: 4", "file": "file: 004_….txt",
     "start": "start: 2017-07-01", "end": "end: 2020-12-31", "type": f"type: {STATUTE_TYPES[0]}",
     "status": f"status: {STATUSES[0]}", "kind": f"kind: {KINDS[0]}", "decision": f"decision: {DECISIONS[0]}",
-    "text": 'text: "Fritagelse fra …"', "doc": 'doc: "004"', "lines": 'lines: "307-320"',
+    "text": 'text: "Fritagelse fra …"', "doc": 'doc: "004"', "line_count": "line_count: 3317", "lines": 'lines: "307-320"',
     "evaluator": "evaluator: VIVE", "design": 'design: {da: "…"}', "members": 'members: ["0159", "0376"]',
 }
 
@@ -222,6 +224,14 @@ def _date(rec: Record, key: str, where: str, required: bool = True) -> str | Non
         raise rec.error(f"{where}: {key} {value!r} is not a real date; write YYYY-MM-DD, e.g. 2017-07-01", key) from None
 
 
+def _partial_date(rec: Record, key: str, where: str) -> str:
+    """A publication date as precise as the document states it: YYYY, YYYY-MM or YYYY-MM-DD."""
+    value = str(_need(rec, key, where, (str, int)))
+    if re.match(r"^[0-9]{4}(-(0[1-9]|1[0-2]))?\Z", value):
+        return value
+    return _date(rec, key, where)
+
+
 def _slug(rec: Record, key: str, where: str) -> str:
     value = _need(rec, key, where)
     if not SLUG.match(value):
@@ -307,7 +317,7 @@ def _source(rec: Record, where: str, docs: dict[str, Record]) -> list[dict]:
             raise s.error(f"{where}: source lines {lines!r}: the range must start at 1 or later and not run backwards", "lines")
         count = docs[doc].get("_line_count")
         if count and end > count:
-            raise s.error(f"{where}: source lines {lines!r} run past the end of document {doc} ({count} lines); check the line numbers against the seed", "lines")
+            raise s.error(f"{where}: source lines {lines!r} run past the end of document {doc} ({count} lines); check the line numbers against the document's text (line_count in sources.yaml)", "lines")
         out.append({"doc": doc, "start": start, "end": end})
     return out
 
@@ -351,7 +361,7 @@ def _unique(records: list[Record], key: str, what: str, scope=lambda r: "") -> N
         seen[k] = r
 
 
-def load(data_dir: str | Path, seeds_dir: str | Path | None = None) -> Records:
+def load(data_dir: str | Path) -> Records:
     """Load and check every record under `data_dir`. Raises RecordError at the first problem."""
     root = Path(data_dir)
     if not (root / "statutes.yaml").is_file():
@@ -363,14 +373,18 @@ def load(data_dir: str | Path, seeds_dir: str | Path | None = None) -> Records:
         s["id"] = str(_need(s, "id", "source", (str, int)))
         if not SOURCE_ID.match(s["id"]):
             raise s.error(f"source id {s['id']!r} must be lower-case letters, digits and hyphens, e.g. \"004\" (in quotes)", "id")
-        _need(s, "file", f"source {s['id']}")
-        _langs(s, "title", f"source {s['id']}")
-        for key in ("publisher", "kind", "note"):
-            _optional_text(s, key, f"source {s['id']}")
+        where = f"source {s['id']}"
+        _need(s, "file", where)
+        s["_line_count"] = _positive(s, "line_count", where)
+        _langs(s, "title", where)
+        _one_of(s, "kind", SOURCE_KINDS, where)
+        for key in ("publisher", "note", "identifier"):
+            _optional_text(s, key, where)
+        _text_list(s, "creators", where)
         if "issued" in s:
-            s["issued"] = _date(s, "issued", f"source {s['id']}")
-        if seeds_dir and (Path(seeds_dir) / s["file"]).is_file():
-            s["_line_count"] = (Path(seeds_dir) / s["file"]).read_text(encoding="utf-8").count("\n") + 1
+            s["issued"] = _partial_date(s, "issued", where)
+        if "url" in s and not (isinstance(s["url"], str) and HTTP_URL.match(s["url"])):
+            raise s.error(f"{where}: url {s['url']!r:.80} must be an http(s) URL without spaces, e.g. https://www.vive.dk/…", "url")
     _unique(rec.sources, "id", "source id")
     docs = {s["id"]: s for s in rec.sources}
 

@@ -48,10 +48,3 @@ def shapes_file(explicit=None) -> Path:
 def queries_dir(explicit=None) -> Path:
     return home(explicit) / "queries"
 
-
-def seeds_dir(explicit=None) -> Path | None:
-    """The seed documents sit beside the checkout in ../shared/seeds; absent in a wheel install."""
-    for c in (home(explicit).parent / "shared" / "seeds", Path(os.environ.get("FKGRAPH_SEEDS", "/nonexistent"))):
-        if c.is_dir():
-            return c
-    return None

@@ -43,12 +43,14 @@ KINDS = {
     FK + "Municipality": ("municipality", "Kommune", "Municipality"),
     PREFIXES["eli"] + "LegalResource": ("statute", "Lov eller bekendtgørelse", "Statute"),
     PREFIXES["eli"] + "LegalResourceSubdivision": ("provision", "Bestemmelse", "Provision"),
+    FK + "SourceDocument": ("source", "Kilde", "Source"),
 }
 LIST_PAGES = {  # kind → (file, Danish title, English title)
     "network": ("networks.html", "Frikommunenetværk", "Networks"),
     "trial": ("trials.html", "Forsøg", "Trials"),
     "municipality": ("municipalities.html", "Kommuner", "Municipalities"),
     "statute": ("statutes.html", "Love og bestemmelser", "Statutes and provisions"),
+    "source": ("sources.html", "Kilder", "Sources"),
 }
 CHART_QUERY = "most-exempted-statutes"
 
@@ -192,14 +194,12 @@ class _Site:
                                                   ("Kildens ordlyd", "Citation as written")], rows)
             section("Kommuner", "Municipalities", [("Kommune", "Municipality")],
                     [[[v]] for v in self.linked(self.objects(iri, fk + "municipality"), here)])
-            section("Kilder", "Sources", [("Uddrag", "Excerpt")],
-                    [[[v]] for v in self.linked(self.objects(iri, PREFIXES["prov"] + "wasDerivedFrom"), here)])
         elif page.kind == "statute":
             rows = []
             direct = self.linked(self.subjects(fk + "exemptsFrom", iri), here)
             if direct:
                 rows.append([[{"text": "(hele loven / the statute as a whole)", "lang": None, "href": None, "title": None}], direct])
-            for p in sorted(self.subjects(fk + "statute", iri), key=lambda n: _natural(self.label(n.value))):
+            for p in sorted(self.subjects(fk + "statute", iri), key=lambda n: _queries.natural_key(self.label(n.value))):
                 rows.append([[self.value(p, here)], self.linked(self.subjects(fk + "exemptsFrom", p.value), here)])
             section("Bestemmelser og forsøg, der er fritaget fra dem", "Provisions and the trials exempted from them",
                     [("Bestemmelse", "Provision"), ("Forsøg", "Trials")], rows)
@@ -229,15 +229,48 @@ class _Site:
                     [[[v]] for v in self.linked(self.subjects(PREFIXES["org"] + "hasMember", iri), here)])
             section("Forsøg", "Trials", [("Forsøg", "Trial")],
                     [[[v]] for v in self.linked(self.subjects(fk + "municipality", iri), here)])
+        elif page.kind == "source":
+            dc, dct = "http://purl.org/dc/elements/1.1/", PREFIXES["dcterms"]
+            facts = []
+            for p, da, en in ((dct + "bibliographicCitation", "Henvisning", "Citation"), (dct + "type", "Type", "Kind"),
+                              (dc + "publisher", "Udgiver", "Publisher"), (dc + "creator", "Forfattere", "Creators"),
+                              (dct + "issued", "Udgivet", "Issued"), (dct + "identifier", "Identifikator", "Identifier"),
+                              (PREFIXES["foaf"] + "page", "Adresse", "Web address"), (PREFIXES["skos"] + "note", "Note", "Note")):
+                vals = self.linked(self.objects(iri, p), here)
+                if vals:
+                    facts.append([{"text": da, "en": en}, vals])
+            section("Oversigt", "Overview", [("Egenskab", "Property"), ("Værdi", "Value")], facts)
+            rows = []
+            for sol in self.store.query(f"""PREFIX fk: <{fk}> PREFIX prov: <{PREFIXES['prov']}> PREFIX dcterms: <{PREFIXES['dcterms']}>
+                    SELECT ?fact ?class ?start ?end WHERE {{ ?x dcterms:isPartOf <{iri}> ; fk:startLine ?start ; fk:endLine ?end .
+                    ?fact prov:wasDerivedFrom ?x ; a ?class FILTER(STRSTARTS(STR(?class), "{fk}") && ?class != fk:Exemption) }}"""):
+                rows.append(((int(sol["start"].value), int(sol["end"].value), self.label(sol["fact"].value).lower()),
+                             [[_text(f"{sol['start'].value}-{sol['end'].value}")], [self.value(sol["fact"], here)],
+                              [self.value(sol["class"], here)]]))
+            section("Fakta hentet fra dokumentet (en fritagelse står på sit forsøgs side)",
+                    "Facts derived from this document (an exemption is listed on its trial's page)",
+                    [("Linjer", "Lines"), ("Faktum", "Fact"), ("Type", "Type")], [r for _, r in sorted(rows, key=lambda r: r[0])])
         elif page.kind == "programme":
             section("Netværk", "Networks", [("Netværk", "Network")],
                     [[[v]] for v in self.linked([n for n in self.subjects(fk + "programme", iri) if self.pages.get(n.value, Page("", "", "")).kind == "network"], here)])
+        if page.kind != "source":
+            section("Kilder", "Sources", [("Dokument", "Document"), ("Linjer", "Lines")], self.sources(iri, here))
         return [s for s in out if s["rows"]]
 
+    def sources(self, iri: str, here: str) -> list[list]:
+        """Each excerpt a fact rests on, as its document's page and the line range."""
+        rows = []
+        for x in self.objects(iri, PREFIXES["prov"] + "wasDerivedFrom"):
+            start = next(iter(self.objects(x.value, FK + "startLine")), None)
+            end = next(iter(self.objects(x.value, FK + "endLine")), None)
+            for doc in self.objects(x.value, PREFIXES["dcterms"] + "isPartOf"):
+                key = (self.label(doc.value), int(start.value) if start else 0)
+                rows.append((key, [[self.value(doc, here)], [_text(f"{start.value}-{end.value}" if start and end else "")]]))
+        return [r for _, r in sorted(rows, key=lambda r: r[0])]
 
-def _natural(text: str) -> list:
-    import re
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
+
+def _text(text: str) -> dict:
+    return {"text": text, "lang": None, "href": None, "title": None}
 
 
 def bar_chart(rows: list[tuple[str, str, int, str | None]], width: int = 760) -> str:
@@ -293,11 +326,13 @@ RewriteRule ^$ {site}index.html [R=303,L]
 
 
 def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontology_file: str | Path | None = None,
-          base_url: str | None = None, endpoint: str | None = None, gzip: bool = False) -> SiteReport:
+          base_url: str | None = None, endpoint: str | None = None, gzip: bool = False,
+          release: _export.Release | None = None) -> SiteReport:
     """Write the whole site into `directory` (created if missing; files of earlier runs are replaced).
 
     `base_url` is the public URL of the site (default: the IRI base); it appears in dcat.ttl,
-    void.ttl and the rewrite rules. Pages link to each other relatively."""
+    void.ttl and the rewrite rules. Pages link to each other relatively. `release` is the
+    release metadata (default: fkgraph.export.load_release()), shown on the index and in dcat.ttl."""
     target = Path(directory)
     marker = ".fkgraph-site"
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / marker).is_file())):
@@ -311,7 +346,7 @@ def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontol
     target.parent.mkdir(parents=True, exist_ok=True)
     directory = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
-        report = _build(built, directory, queries_dir, ontology_file, site_url, endpoint, gzip)
+        report = _build(built, directory, queries_dir, ontology_file, site_url, endpoint, gzip, release)
         (directory / marker).write_text("written by fkgraph site; the folder is replaced on the next run\n")
         os.chmod(directory, 0o755)
         old = None
@@ -330,7 +365,7 @@ def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontol
 
 
 def _build(built: Built, directory: Path, queries_dir, ontology_file, site_url: str, endpoint: str | None,
-           gzip: bool) -> SiteReport:
+           gzip: bool, release: _export.Release | None = None) -> SiteReport:
     ontology = None
     if ontology_file and Path(ontology_file).is_file():
         ontology = ox.Store()
@@ -348,12 +383,12 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, site_url: 
 
     def render(template: str, rel: str, **ctx: Any) -> None:
         root = s.href("index.html", rel).removesuffix("index.html") or "./"
-        nav = [(s.href(LIST_PAGES[k][0], rel), LIST_PAGES[k][1], LIST_PAGES[k][2]) for k in ("network", "trial", "municipality", "statute")]
+        nav = [(s.href(LIST_PAGES[k][0], rel), LIST_PAGES[k][1], LIST_PAGES[k][2]) for k in ("network", "trial", "municipality", "statute", "source")]
         nav += [(s.href("ontology/index.html", rel), "Ontologi", "Ontology"), (s.href("data.html", rel), "Data", "Data")]
         write(rel, env.get_template(template).render(root=root, index=s.href("index.html", rel), css=s.href("style.css", rel),
                                                     nav=nav, **ctx))
 
-    publication = _export.publish(built.store, directory, site_url, built.base, endpoint, gzip)
+    publication = _export.publish(built.store, directory, site_url, built.base, endpoint, gzip, release=release)
     files += [d.relpath for d in publication.dumps] + ["dump/context.jsonld", "dcat.ttl", "void.ttl", ".well-known/void"]
     write("style.css", (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8"))
 
@@ -373,7 +408,7 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, site_url: 
     # List pages.
     for kind, (rel, da, en) in LIST_PAGES.items():
         kinds = {kind, "provision"} if kind == "statute" else {kind}
-        items = sorted((p for p in s.pages.values() if p.kind in kinds), key=lambda p: _natural(p.path))
+        items = sorted((p for p in s.pages.values() if p.kind in kinds), key=lambda p: _queries.natural_key(p.path))
         render("list.html", rel, title=da, title_en=en,
                items=[{"href": s.href(p.path, rel), "text": p.title, "en": p.title_en, "kind": p.kind,
                        "iri": p.iri} for p in items])
@@ -416,7 +451,8 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, site_url: 
 
     render("index.html", "index.html", counts=counts, chart=chart, questions=questions,
            title_da=_export.TITLE["da"], title_en=_export.TITLE["en"],
-           description_da=_export.DESCRIPTION["da"], description_en=_export.DESCRIPTION["en"])
+           description_da=_export.SUMMARY["da"], description_en=_export.SUMMARY["en"],
+           release=publication.release)
 
     # Data page: dumps, DCAT-AP, VoID, conneg recipe.
     dumps = [{"href": d.relpath, "fmt": d.fmt, "gzip": d.gzip, "size": d.size, "sha256": d.sha256} for d in publication.dumps]

@@ -78,7 +78,7 @@ def generate(trials: int = 1000, seed: int = 0, inject: int = 0, progress=None) 
     `progress(stage, done, total)` hears every thousand trials (see fkgraph.graph.Progress)."""
     rng = random.Random(seed)
     rec = Records(root=Path("<synth>"))
-    rec.sources = [_rec(id=d, file=f"{d}.txt", title={"da": f"Kilde {d}", "en": f"Source {d}"}) for d, _ in SOURCES]
+    rec.sources = [_rec(id=d, file=f"{d}.txt", kind="report", line_count=n, title={"da": f"Kilde {d}", "en": f"Source {d}"}) for d, n in SOURCES]
     rec.programmes = [_rec(id="frikommune-ii", name={"da": "Frikommuneforsøg II", "en": "Free-municipality programme II"},
                            start="2016-01-01", end="2020-12-31", _sources=_source(rng),
                            rounds=[_rec(number=n, deadline=d, in_force=f, _sources=_source(rng)) for n, d, f in
