@@ -16,10 +16,9 @@ from rdflib.compare import isomorphic
 from fkgraph import api
 from fkgraph.cli import cli
 
-from conftest import ROOT
+from conftest import ROOT, external
 
 export = importlib.import_module("fkgraph.export")
-DCAT_AP = ROOT.parent / "shared" / "checks" / "dcat-ap" / "3.0.1" / "html-shacl"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
@@ -191,12 +190,12 @@ def test_publish_twice_gives_identical_files(tmp_path, built):
 
 def dcat_ap_results(data: rdflib.Graph, *files: str) -> list[tuple[str, str, str]]:
     """Validate with the official DCAT-AP 3.0.1 shapes; the files are merged into one shapes
-    graph (pyshacl's -s keeps only the last one; see shared/checks/dcat-ap/README.md)."""
+    graph (pyshacl's -s keeps only the last one; see the README beside the shapes)."""
     import pyshacl
 
     shapes = rdflib.Graph()
     for name in files:
-        shapes.parse(DCAT_AP / name, format="turtle")
+        shapes.parse(external("FKGRAPH_CHECKS") / "dcat-ap" / "3.0.1" / "html-shacl" / name, format="turtle")
     _, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=False)
     return [(str(report.value(r, SH.resultSeverity)).rsplit("#")[-1], str(report.value(r, SH.focusNode)),
              str(report.value(r, SH.resultMessage)))
@@ -227,7 +226,9 @@ def test_dcat_describes_dataset_and_each_dump_truthfully(published):
     assert (ds, DCT.license, rdflib.URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")) in g
     assert (ds, DCT.spatial, rdflib.URIRef("http://publications.europa.eu/resource/authority/country/DNK")) in g
     period = g.value(ds, DCT.temporal)
-    assert (str(g.value(period, DCAT.startDate)), str(g.value(period, DCAT.endDate))) == ("2016-01-01", "2020-12-31")
+    release = export.load_release(ROOT / "data")  # programme I's examples too: 2012-01-01..2020-12-31
+    assert (str(g.value(period, DCAT.startDate)), str(g.value(period, DCAT.endDate))) == (release.start, release.end)
+    assert str(g.value(ds, DCAT.version)) == release.version
     publisher = g.value(ds, DCT.publisher)
     assert (publisher, rdflib.RDF.type, rdflib.FOAF.Agent) in g and g.value(publisher, rdflib.FOAF.name)
     assert g.value(ds, DCAT.contactPoint) is not None and g.value(ds, DCT.conformsTo) is not None

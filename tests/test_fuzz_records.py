@@ -31,7 +31,8 @@ from fkgraph.records import RecordError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-FILES = sorted(str(p.relative_to(DATA)) for p in DATA.rglob("*.yaml"))
+# release.yaml is no record file: the build never reads it (tests/test_release.py checks its errors)
+FILES = sorted(str(p.relative_to(DATA)) for p in DATA.rglob("*.yaml") if p.name != "release.yaml")
 ORIGINAL = {f: (DATA / f).read_bytes() for f in FILES}
 
 

@@ -19,7 +19,7 @@ import types
 from .api import (BuildError, build, build_to, cite, docs, export, load_records, publish,  # noqa: F401
                   query, site, stats, validate)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["build", "build_to", "validate", "query", "export", "publish", "site", "docs", "cite", "stats",
            "load_records", "BuildError"]
 

@@ -33,7 +33,7 @@ def load_records(home: str | os.PathLike | None = None) -> records.Records:
     """Read and check the YAML records (raises records.RecordError with file:line)."""
     from . import records
 
-    return records.load(resources.data_dir(home), resources.seeds_dir(home))
+    return records.load(resources.data_dir(home))
 
 
 def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, cache: bool = True,
@@ -188,21 +188,27 @@ def publishable(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_
 
 def publish(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
             base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
-    """Dumps + DCAT-AP 3 + VoID into `output` (see fkgraph.export.publish)."""
-    from .export import publish as write
+    """Dumps + DCAT-AP 3 + VoID into `output` (see fkgraph.export.publish); the release metadata
+    comes from `data/release.yaml` of `home`."""
+    from .export import load_release, publish as write
 
+    release = load_release(resources.data_dir(home))  # before the build: a bad file fails at once
     built = publishable(home, base, validate)
-    return write(built.store, output, base_url, built.base, endpoint, gzip)
+    return write(built.store, output, base_url, built.base, endpoint, gzip, release=release)
 
 
 def site(output: str | os.PathLike, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
          base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
-    """The static linked-data site (see fkgraph.site.build)."""
+    """The static linked-data site (see fkgraph.site.build); the release metadata comes from
+    `data/release.yaml` of `home`."""
+    from .export import load_release
     from .site import build as write
 
+    release = load_release(resources.data_dir(home))
     built = publishable(home, base, validate)
     return write(built, output, queries_dir=resources.queries_dir(home),
-                       ontology_file=resources.ontology_file(home), base_url=base_url, endpoint=endpoint, gzip=gzip)
+                       ontology_file=resources.ontology_file(home), base_url=base_url, endpoint=endpoint, gzip=gzip,
+                       release=release)
 
 
 _STATS = """

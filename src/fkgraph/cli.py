@@ -415,16 +415,17 @@ def publish(obj, output, base_url, endpoint, gz, no_validate):
     OUTPUT/dcat.ttl                                 DCAT-AP 3.0.1 catalogue, dataset, distributions
     OUTPUT/void.ttl, OUTPUT/.well-known/void        VoID: sizes, partitions, examples, dumps
 
-    Dates come from the data (the newest dated source) or $SOURCE_DATE_EPOCH, never the clock.
+    The version and dates come from data/release.yaml ($SOURCE_DATE_EPOCH overrides the
+    modified date), never the clock.
 
     Example: fkgraph publish --output dist --base https://example.org/fkgraph/ --gzip
     """
-    from .export import ExportError
+    from .export import ExportError, ReleaseError
 
     try:
         pub = api.publish(output, obj["home"], obj["base"], base_url, endpoint, gz, validate=not no_validate)
     except ExportError as e:
-        raise Fail(str(e), 2) from None
+        raise Fail(str(e), 1 if isinstance(e, ReleaseError) else 2) from None
     click.echo(f"{pub.directory}: {len(pub.dumps)} dumps, dcat.ttl, void.ttl", err=True)
 
 
@@ -449,13 +450,13 @@ def site(obj, output, base_url, endpoint, gz, no_validate):
 
     Example: fkgraph site --output public --base https://example.org/fkgraph/
     """
-    from .export import ExportError
+    from .export import ExportError, ReleaseError
     from .site import SiteError
 
     try:
         report = api.site(output, obj["home"], obj["base"], base_url, endpoint, gz, validate=not no_validate)
     except (ExportError, SiteError) as e:
-        raise Fail(str(e), 2) from None
+        raise Fail(str(e), 1 if isinstance(e, ReleaseError) else 2) from None
     click.echo(f"{report.directory}: {report.pages} pages ({report.resources} resources), "
                f"{len(report.publication.dumps)} dumps", err=True)
 

@@ -3,7 +3,7 @@
 Every write goes to a temporary file in the target folder and is renamed into place, so a
 reader never sees half a file and a failed run leaves the previous output as it was. Output is
 deterministic: the same data gives the same bytes (sorted subjects, predicates and objects;
-gzip with mtime 0 and no file name; dates taken from the data, not from the clock).
+gzip with mtime 0 and no file name; dates taken from `data/release.yaml`, not from the clock).
 
 Turtle and N-Triples of a store are written by pyoxigraph, in Rust, straight into the file: the
 store that fkgraph.graph builds or loads holds its triples in sorted order (`ordered_store`), so
@@ -27,13 +27,14 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import pyoxigraph as ox
+import yaml
 
-from . import iris
+from . import iris, resources
 from .graph import PREFIXES
 
 #: format name → (file extension, media type, EU file-type authority code)
@@ -60,6 +61,125 @@ PUBLISH_PREFIXES = {
 
 class ExportError(ValueError):
     """A usage error in an export: unknown format, unusable URL."""
+
+
+class ReleaseError(ExportError):
+    """`data/release.yaml` is missing or wrong: invalid data (exit 1), not a usage error."""
+
+
+# ---- the release -------------------------------------------------------------------------------
+
+RELEASE_FILE = "release.yaml"
+_RELEASE_KEYS = "version, issued, modified, coverage: {start, end}, status_as_of and statement: {da, en}"
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+@dataclass(frozen=True)
+class Release:
+    """The release of the dataset, as `data/release.yaml` states it: the one place that says
+    which version this is, when it was released and what period the data covers."""
+
+    version: str
+    issued: str                  # YYYY-MM-DD: the first public release
+    modified: str                # YYYY-MM-DD: this release
+    start: str                   # YYYY-MM-DD: the period the data covers (dcterms:temporal)
+    end: str
+    status_as_of: str            # YYYY-MM-DD: the date the trials' statuses describe
+    statement: dict[str, str]    # {"da": …, "en": …}: what the data covers, in plain words
+    path: Path | None = None
+
+
+def load_release(path: str | Path | None = None) -> Release:
+    """Read the release metadata: `path` is `release.yaml` or the data folder that holds it
+    (default: `data/` of the project home, see fkgraph.resources).
+
+    Raises ReleaseError naming the file (and the line, where there is one) and the key when a key
+    is missing or a date is not YYYY-MM-DD."""
+    path = Path(path) if path is not None else resources.data_dir()
+    if path.is_dir():
+        path = path / RELEASE_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+        # Dates stay text, so that "2026-13-04" or "2026-1-4" is refused here by key, not by the YAML library.
+        data = yaml.load(text, Loader=_PlainDates)
+        root = yaml.compose(text, Loader=_PlainDates)
+    except OSError as e:
+        raise ReleaseError(f"{path}: cannot read the release metadata ({e.strerror or e}); "
+                          f"the data folder needs a {RELEASE_FILE} giving {_RELEASE_KEYS}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ReleaseError(f"{where}: broken YAML ({getattr(e, 'problem', None) or e}); "
+                          f"{RELEASE_FILE} must be a mapping giving {_RELEASE_KEYS}") from None
+
+    def fail(keys: tuple[str, ...], message: str):
+        line = _key_line(root, keys)
+        raise ReleaseError(f"{path}{f':{line}' if line else ''}: {'.'.join(keys)}: {message}")
+
+    def get(*keys: str):
+        node = data
+        for i, key in enumerate(keys):
+            if not isinstance(node, dict):
+                fail(keys[:i], f"must be a mapping with the key {key!r}")
+            if node.get(key) in (None, ""):
+                fail(keys[:i + 1], f"missing; {RELEASE_FILE} must give {_RELEASE_KEYS}")
+            node = node[key]
+        return node
+
+    def date(*keys: str) -> str:
+        value = get(*keys)
+        if isinstance(value, str) and _DATE.match(value):
+            with contextlib.suppress(ValueError):
+                return _dt.date.fromisoformat(value).isoformat()
+        fail(keys, f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-04")
+
+    if not isinstance(data, dict):
+        raise ReleaseError(f"{path}: must be a YAML mapping giving {_RELEASE_KEYS}")
+    version = get("version")
+    if not isinstance(version, str) or not re.match(r"^[0-9A-Za-z][0-9A-Za-z.+-]*$", version):
+        fail(("version",), f"{version!r} is not a version; write it as a quoted string, e.g. \"0.2.0\"")
+    statement = {}
+    for lang in ("da", "en"):
+        said = get("statement", lang)
+        if not isinstance(said, str):
+            fail(("statement", lang), "must be text: what the data covers, in plain words")
+        statement[lang] = " ".join(said.split())
+    release = Release(version, date("issued"), date("modified"), date("coverage", "start"), date("coverage", "end"),
+                      date("status_as_of"), statement, path)
+    if release.modified < release.issued:
+        fail(("modified",), f"{release.modified} is before issued {release.issued}; a release cannot predate the first one")
+    if release.end < release.start:
+        fail(("coverage", "end"), f"{release.end} is before coverage.start {release.start}")
+    return release
+
+
+class _PlainDates(yaml.SafeLoader):
+    """yaml.safe_load, with dates left as text (checked by `load_release`)."""
+
+
+_PlainDates.yaml_implicit_resolvers = {
+    k: [(tag, regexp) for tag, regexp in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def _key_line(node, keys: tuple[str, ...]) -> int | None:
+    """The 1-based line of the deepest of `keys` (a path of mapping keys) found in the YAML node."""
+    line = None
+    for key in keys:
+        if not hasattr(node, "value") or not isinstance(node.value, list):
+            break
+        match = next((pair for pair in node.value if isinstance(pair, tuple) and getattr(pair[0], "value", None) == key), None)
+        if match is None:
+            break
+        line, node = match[0].start_mark.line + 1, match[1]
+    return line
+
+
+def _source_date_epoch() -> str | None:
+    """$SOURCE_DATE_EPOCH as a date (reproducible builds), or None when it is not set."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return _dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), _dt.timezone.utc).date().isoformat()
+    return None
 
 
 # ---- atomic, deterministic writing -------------------------------------------------------------
@@ -373,18 +493,6 @@ def write_dumps(store: ox.Store, directory: str | Path, gzip: bool = False) -> l
     return out
 
 
-def data_date(store: ox.Store) -> str:
-    """The date of the data: $SOURCE_DATE_EPOCH if set (reproducible builds), else the newest
-    `dcterms:issued` of a source document. Never the clock, so that output stays byte-identical."""
-    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-        return _dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), _dt.timezone.utc).date().isoformat()
-    q = """PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX fk: <https://w3id.org/fkgraph/ontology#>
-           SELECT (MAX(?d) AS ?date) WHERE { ?doc a fk:SourceDocument ; dcterms:issued ?d }"""
-    row = next(iter(store.query(q)), None)
-    value = row["date"] if row is not None else None
-    return value.value if value is not None else "2020-12-31"
-
-
 def _url(base_url: str) -> str:
     if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", base_url or ""):
         raise ExportError(f"{base_url!r} is not an http(s) URL; give the URL the files are served from, "
@@ -425,14 +533,22 @@ EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
 TITLE = {"da": "fkgraph: frikommuneforsøgene og de lovbestemmelser, de fritog fra",
          "en": "fkgraph: the Danish free-municipality trials and the statutory provisions they set aside"}
-DESCRIPTION = {
-    "da": ("Vidensgraf over de danske frikommuneforsøg 2012-2020: forsøg, frikommunenetværk, kommuner, "
-           "ansøgninger og de love, bekendtgørelser og bestemmelser (ned til stykke og punktum), som hvert "
-           "forsøg blev fritaget fra; hvert faktum peger på det dokument og de linjer, det stammer fra."),
-    "en": ("Knowledge graph of the Danish free-municipality trials 2012-2020: trials, networks, municipalities, "
+SUMMARY = {  # what the graph is (the site's index shows this, then release.yaml's statement)
+    "da": ("Vidensgraf over de danske frikommuneforsøg: forsøg, frikommunenetværk, kommuner, ansøgninger og "
+           "de love, bekendtgørelser og bestemmelser (ned til stykke og punktum), som hvert forsøg blev fritaget "
+           "fra; hvert faktum peger på det dokument og de linjer, det stammer fra."),
+    "en": ("Knowledge graph of the Danish free-municipality trials: trials, networks, municipalities, "
            "applications and the acts, executive orders and provisions (down to subsection and sentence) each "
            "trial was exempted from; every fact points at the document and lines it came from."),
 }
+COVERAGE = {  # what it covers, for a data portal that shows only the description
+    "da": ("Frikommuneforsøg II (2016-2020) er med i sin helhed, som VIVEs statusrapport fra februar 2018 "
+           "beskriver det, frikommuneforsøg I (2012-2015) kun gennem tre eksempler; forsøgenes status er som i "
+           "februar 2018."),
+    "en": ("It covers programme II (2016-2020) in full as VIVE's status report of February 2018 describes it, "
+           "and programme I (2012-2015) only through three examples; the trials' statuses are as of February 2018."),
+}
+DESCRIPTION = {lang: f"{SUMMARY[lang]} {COVERAGE[lang]}" for lang in SUMMARY}
 KEYWORDS = {"da": ["frikommuneforsøg", "frikommunenetværk", "kommuner", "lovgivning", "fritagelse", "afbureaukratisering"],
             "en": ["free-municipality trials", "local government", "legislation", "exemptions", "deregulation"]}
 
@@ -463,12 +579,17 @@ def _ids(base: str) -> dict[str, str]:
 
 
 def dcat(dumps: Iterable[Dump], base_url: str, base: str = iris.DEFAULT_BASE, endpoint: str | None = None,
-         date: str = "2020-12-31") -> list[ox.Triple]:
+         release: Release | None = None) -> list[ox.Triple]:
     """A DCAT-AP 3 description of the dataset and its dumps (conforms to the DCAT-AP 3.0.1 shapes).
 
     `base_url` is where the files are served; `base` the IRI base of the data; `endpoint` an
-    optional SPARQL endpoint URL (described as a `dcat:DataService`)."""
+    optional SPARQL endpoint URL (described as a `dcat:DataService`). `release` (default: read
+    from `data/release.yaml`) gives the catalogue's, the dataset's and every distribution's
+    `dcterms:issued` and `dcterms:modified`, the dataset's `dcat:version` and its
+    `dcterms:temporal` period."""
     base_url = _url(base_url)
+    release = release or load_release()
+    issued, modified = release.issued, release.modified
     ids = _ids(base)
     g = _G()
     cat, ds = ids["catalog"], ids["dataset"]
@@ -488,8 +609,8 @@ def dcat(dumps: Iterable[Dump], base_url: str, base: str = iris.DEFAULT_BASE, en
     g.add(cat, "dcterms:language", EU + "language/ENG")
     g.add(cat, "dcterms:spatial", EU + "country/DNK")
     g.add(cat, "dcat:themeTaxonomy", EU + "data-theme")
-    g.lit(cat, "dcterms:issued", date, datatype="xsd:date")
-    g.lit(cat, "dcterms:modified", date, datatype="xsd:date")
+    g.lit(cat, "dcterms:issued", issued, datatype="xsd:date")
+    g.lit(cat, "dcterms:modified", modified, datatype="xsd:date")
 
     g.add(ids["publisher"], "rdf:type", "foaf:Agent")
     g.lit(ids["publisher"], "foaf:name", "fkgraph-projektet", "da")
@@ -524,13 +645,14 @@ def dcat(dumps: Iterable[Dump], base_url: str, base: str = iris.DEFAULT_BASE, en
     g.add(ds, "dcat:landingPage", base_url + "index.html")
     g.add(ds, "foaf:page", base_url + "index.html")
     g.add(ds, "dcterms:accrualPeriodicity", EU + "frequency/IRREG")
-    g.lit(ds, "dcterms:issued", date, datatype="xsd:date")
-    g.lit(ds, "dcterms:modified", date, datatype="xsd:date")
+    g.lit(ds, "dcterms:issued", issued, datatype="xsd:date")
+    g.lit(ds, "dcterms:modified", modified, datatype="xsd:date")
+    g.lit(ds, "dcat:version", release.version)
     g.add(ds, "rdfs:seeAlso", base_url + "void.ttl")
 
     g.add(ids["period"], "rdf:type", "dcterms:PeriodOfTime")
-    g.lit(ids["period"], "dcat:startDate", "2016-01-01", datatype="xsd:date")
-    g.lit(ids["period"], "dcat:endDate", "2020-12-31", datatype="xsd:date")
+    g.lit(ids["period"], "dcat:startDate", release.start, datatype="xsd:date")
+    g.lit(ids["period"], "dcat:endDate", release.end, datatype="xsd:date")
 
     # The things the catalogue points at, typed as the DCAT-AP range shapes ask.
     _authority(g, "licence", "CC_BY_4_0", "Creative Commons Attribution 4.0 International", "dcterms:LicenseDocument")
@@ -584,8 +706,8 @@ def dcat(dumps: Iterable[Dump], base_url: str, base: str = iris.DEFAULT_BASE, en
         g.lit(dist, "dcat:byteSize", d.size, datatype="xsd:nonNegativeInteger")
         g.add(dist, "dcterms:license", licence)
         g.add(dist, "dcterms:conformsTo", ontology)
-        g.lit(dist, "dcterms:issued", date, datatype="xsd:date")
-        g.lit(dist, "dcterms:modified", date, datatype="xsd:date")
+        g.lit(dist, "dcterms:issued", issued, datatype="xsd:date")
+        g.lit(dist, "dcterms:modified", modified, datatype="xsd:date")
         checksum = dist + "/sha256"
         g.add(dist, "spdx:checksum", checksum)
         g.add(checksum, "rdf:type", "spdx:Checksum")
@@ -692,23 +814,30 @@ class Publication:
     dcat: Path
     void: Path
     well_known: Path
+    release: Release | None = None   # as described in dcat.ttl ($SOURCE_DATE_EPOCH applied)
 
 
 def publish(store: ox.Store, directory: str | Path, base_url: str | None = None, base: str = iris.DEFAULT_BASE,
-            endpoint: str | None = None, gzip: bool = False, date: str | None = None) -> Publication:
+            endpoint: str | None = None, gzip: bool = False, release: Release | None = None) -> Publication:
     """Write the dumps, `dcat.ttl`, `void.ttl` and `.well-known/void` into `directory`.
 
     `base_url` is the public URL of `directory` (default: the IRI base, which w3id redirects to
-    the published files). Everything is deterministic for the same data and arguments."""
+    the published files). `release` is the release metadata (default: `data/release.yaml` of the
+    project home, see `load_release`); `$SOURCE_DATE_EPOCH`, when set, overrides its `modified`
+    date (reproducible builds). Dates never come from the clock: everything is deterministic for
+    the same data and arguments."""
     directory = Path(directory)
     base_url = _url(base_url or base)
     if endpoint:
         _url(endpoint)
-    date = date or data_date(store)
+    release = release or load_release()
+    epoch = _source_date_epoch()
+    if epoch:
+        release = replace(release, modified=epoch)
     dumps = write_dumps(store, directory, gzip)
     dcat_path = write_bytes(directory / "dcat.ttl",
-                            turtle(dcat(dumps, base_url, base, endpoint, date), PUBLISH_PREFIXES))
+                            turtle(dcat(dumps, base_url, base, endpoint, release), PUBLISH_PREFIXES))
     void_ttl = turtle(void(store, dumps, base_url, base, endpoint), PUBLISH_PREFIXES)
     void_path = write_bytes(directory / "void.ttl", void_ttl)
     well_known = write_bytes(directory / ".well-known" / "void", void_ttl)
-    return Publication(directory, dumps, dcat_path, void_path, well_known)
+    return Publication(directory, dumps, dcat_path, void_path, well_known, release)
