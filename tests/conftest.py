@@ -12,7 +12,37 @@ import fkgraph
 from fkgraph import api
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT.parent / "shared" / "seeds"
+
+#: The only two things the suite may read from outside the checkout, each behind one variable:
+#: the source documents' texts (to check that every quoted line says what the data says) and the
+#: official DCAT-AP shapes. A fresh clone has neither; the tests that need them skip, and under
+#: CI=true a skip of this kind is a failure.
+EXTERNAL = {
+    "FKGRAPH_SOURCES": (ROOT.parent / "shared" / "seeds", "the source documents' texts (000_….txt … 004_….txt)"),
+    "FKGRAPH_CHECKS": (ROOT.parent / "shared" / "checks", "the official DCAT-AP shapes (dcat-ap/3.0.1/…)"),
+}
+
+
+def external(variable: str) -> Path:
+    """The folder `variable` names (default: beside the checkout); skip, or fail in CI, without it."""
+    default, what = EXTERNAL[variable]
+    path = Path(os.environ[variable]) if os.environ.get(variable) else default
+    if path.is_dir():
+        return path
+    why = (f"needs {what}: {variable}={path} is not a folder" if os.environ.get(variable) else
+           f"needs {what}: set {variable} to their folder (the default, {default}, does not exist)")
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the source checks: {why}")
+    pytest.skip(why)
+
+
+def source_texts() -> dict[str, Path]:
+    """Source id → its text file, as data/sources.yaml names it."""
+    import yaml
+
+    folder = external("FKGRAPH_SOURCES")
+    docs = yaml.safe_load((ROOT / "data" / "sources.yaml").read_text(encoding="utf-8"))
+    return {str(d["id"]): folder / d["file"] for d in docs}
 
 settings.register_profile("ci", max_examples=300, deadline=None)
 settings.register_profile("nightly", max_examples=10_000, deadline=None)
@@ -35,8 +65,6 @@ def home(tmp_path) -> Path:
 
 
 def seed_lines(doc: str, start: int, end: int) -> str:
-    """The text of a seed's lines (1-based, inclusive), for tests that quote their source."""
-    name = {"000": "000_e56ea86ae0dd4e01.txt", "001": "001_6d810e28710eca4a.txt", "002": "002_8dd2f8feebaaa341.txt",
-            "003": "003_bf9fea1216a5d342.txt", "004": "004_bdfafe35ff4b26dc.txt"}[doc]
-    lines = (SEEDS / name).read_text(encoding="utf-8").split("\n")
+    """The text of a source document's lines (1-based, inclusive), for tests that quote their source."""
+    lines = source_texts()[doc].read_text(encoding="utf-8").split("\n")
     return "\n".join(lines[start - 1:end])

@@ -18,7 +18,7 @@ from fkgraph.citations import (
     LEVELS, CitationError, Provision, StatuteIndex, normalize_value, parse, parse_one, tokenize,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, source_texts
 CORPUS = yaml.safe_load((Path(__file__).parent / "citation_corpus.yaml").read_text(encoding="utf-8"))
 STATUTES = yaml.safe_load((ROOT / "data" / "statutes.yaml").read_text(encoding="utf-8"))
 INDEX = StatuteIndex.from_records(STATUTES)
@@ -33,13 +33,6 @@ HYPOTHESIS = settings(
 
 def show(p: Provision) -> str:
     return p.canonical() + (f" ({p.note})" if p.note else "")
-
-
-def _seeds_dir() -> Path | None:
-    for c in (os.environ.get("FKGRAPH_SEEDS"), ROOT.parent / "shared" / "seeds"):
-        if c and Path(c).is_dir():
-            return Path(c)
-    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -85,10 +78,9 @@ def _squash(s: str) -> str:
     return re.sub(r"[\s\-‐]+", "", s)
 
 
-@pytest.mark.skipif(_seeds_dir() is None, reason="seed documents not available")
 def test_corpus_texts_are_verbatim():
-    """Each text is in its seed (ignoring whitespace and hyphens, i.e. with hyphenation joined)."""
-    seeds = {p.name[:3]: _squash(p.read_text(encoding="utf-8")) for p in _seeds_dir().glob("*.txt")}
+    """Each text is in its source document (ignoring whitespace and hyphens, i.e. with hyphenation joined)."""
+    seeds = {doc: _squash(path.read_text(encoding="utf-8")) for doc, path in source_texts().items()}
     for c in CORPUS:
         if "interleaved" in c or "constructed" in c:
             continue
