@@ -4,14 +4,14 @@
     python benchmarks/run.py --trials 1000 10000       # choose the sizes
     python benchmarks/run.py --trials 1000 --smoke     # CI: small caps, no timing assertions
 
-For each size, the parent writes the synthetic graph once (fkgraph.synth, seeded, with `--inject`
+For each size, the parent writes the synthetic graph once (fkgraph.scale.synth, seeded, with `--inject`
 violations of each kind) as N-Triples, then runs each side in its own subprocess, one after the
 other, so that peak RSS (resource.getrusage) belongs to one side only:
 
 - fkgraph, load path: load the same N-Triples file into pyoxigraph (graph.load_sorted, what
-  every command does from the build cache), validate with the fast engine (fkgraph.engines),
-  every stored query in queries/*.rq through fkgraph.queries, Turtle export through
-  fkgraph.export (written atomically to a temporary file).
+  every command does from the build cache), validate with the fast engine (fkgraph.scale.engine),
+  every stored query in queries/*.rq through fkgraph.sparql.queries, Turtle export through
+  fkgraph.rdf.serialize (written atomically to a temporary file).
 - fkgraph, build path, in a process of its own: graph.build from the synthetic records (the path
   a first `fkgraph build` takes), validate, Turtle export. fkgraph's peak RSS is the higher of
   the two paths'.
@@ -27,7 +27,7 @@ targets are checked on the largest size and printed as met or MISSED with their 
 
 Parity: the fast engine's results are compared with pyshacl's by (focus node, path, component,
 source shape): on the full graph when the baseline's validation finished inside its cap, and
-always on a small graph (--parity-trials) from the same generator, through fkgraph.validate with
+always on a small graph (--parity-trials) from the same generator, through fkgraph.shacl.validate with
 both engines; the injected violations must all be reported. When pyshacl's defaults hit their cap,
 an untimed pyshacl run with each SPARQL text parsed once stands in for them (--parity-timeout);
 `--parity-of RESULTS.json` runs just that afterwards, on the same seeded graph, for the sizes of a
@@ -167,7 +167,7 @@ def peak_rss_kb() -> int:
 
 def stored_queries():
     """(name, bound query text, values) for every stored query, in name order."""
-    from fkgraph import queries
+    from fkgraph.sparql import queries
 
     out = []
     for name, q in sorted(queries.catalogue(QUERIES).items()):
@@ -192,9 +192,10 @@ def result_keys(results: list[dict]) -> list[list[str]]:
 def side_fkgraph(args) -> dict:
     """The load path (what every command does from the build cache, and `fkgraph validate FILE`):
     load the N-Triples file the baseline parses, validate, every stored query, Turtle export."""
-    from fkgraph import graph, queries
-    from fkgraph.export import export
-    from fkgraph.validate import validate
+    from fkgraph.rdf import graph
+    from fkgraph.sparql import queries
+    from fkgraph.rdf.serialize import export
+    from fkgraph.shacl.validate import validate
 
     steps: dict[str, float | None] = {}
     steps["load"], store = timed(lambda: graph.load_sorted(args.nt))
@@ -213,9 +214,10 @@ def side_fkgraph_build(args) -> dict:
     records are dropped before validating: `validate(store)` needs the store only."""
     import gc
 
-    from fkgraph import graph, synth
-    from fkgraph.export import export
-    from fkgraph.validate import validate
+    from fkgraph.rdf import graph
+    from fkgraph.scale import synth
+    from fkgraph.rdf.serialize import export
+    from fkgraph.shacl.validate import validate
 
     steps: dict[str, float | None] = {}
     # the injected list is not kept: made among the records, it would keep their heap resident
@@ -254,8 +256,8 @@ def pyshacl_check(g):
 
 def side_fkgraph_validate(args) -> dict:
     """Parity only: the load path's load and validate, nothing timed for the tables."""
-    from fkgraph import graph
-    from fkgraph.validate import validate
+    from fkgraph.rdf import graph
+    from fkgraph.shacl.validate import validate
 
     store = graph.load_sorted(args.nt)
     report = validate(store, SHAPES, ONTOLOGY, engine="fast")
@@ -360,7 +362,7 @@ def run_side(side: str, n: int, nt: Path, args) -> dict:
 def injected_missed(injected, results: list[dict]) -> list[str]:
     """The injected violations (synth.Injected) that no result reports at their trial from the
     shape that must catch them."""
-    from fkgraph import synth
+    from fkgraph.scale import synth
 
     fsh = "https://w3id.org/fkgraph/shapes#"
     found = {(r["focus"], r["source_shape"]) for r in results}
@@ -369,11 +371,12 @@ def injected_missed(injected, results: list[dict]) -> list[str]:
 
 
 def parity_small(trials: int, seed: int, inject: int) -> dict:
-    """Both engines through fkgraph.validate on a small graph; every injected violation found."""
+    """Both engines through fkgraph.shacl.validate on a small graph; every injected violation found."""
     import importlib
 
-    from fkgraph import graph, synth
-    validate = importlib.import_module("fkgraph.validate").validate
+    from fkgraph.rdf import graph
+    from fkgraph.scale import synth
+    validate = importlib.import_module("fkgraph.shacl.validate").validate
 
     records, injected = synth.generate(trials, seed, max(1, inject))
     built = graph.build(records, base=BASE)
@@ -657,7 +660,7 @@ def growth(sizes: dict) -> dict:
 
 
 def _save(path: Path, report: dict) -> None:
-    from fkgraph.export import atomic_write
+    from fkgraph.rdf.serialize import atomic_write
 
     with atomic_write(path) as f:
         f.write((json.dumps(report, indent=2) + "\n").encode("utf-8"))
@@ -673,7 +676,7 @@ def parity_of(path: Path, args) -> int:
     Then the reference runs, one size after the other, each in a process of its own, and the file
     is rewritten after each (a long run keeps what it has measured). The timed figures of the
     file are left as they were."""
-    from fkgraph import synth
+    from fkgraph.scale import synth
 
     report = json.loads(path.read_text(encoding="utf-8"))
     sizes = {int(n): e for n, e in report["sizes"].items()}
@@ -794,7 +797,7 @@ def main(argv=None) -> int:
     if args.parity_of:
         return parity_of(args.parity_of, args)
 
-    from fkgraph import synth
+    from fkgraph.scale import synth
 
     report: dict = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
                                 "cpus": os.cpu_count(), "load_at_start": os.getloadavg()},

@@ -19,7 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from fkgraph import api, locks
+from fkgraph import api
+from fkgraph import fsio as locks
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIALS = 1000  # about 45,000 triples, an 8 MB Turtle file: seven times the real data
@@ -30,8 +31,10 @@ TRIALS = 1000  # about 45,000 triples, an 8 MB Turtle file: seven times the real
 SCRIPT = r'''
 import hashlib, importlib, sys, types
 from pathlib import Path
-from fkgraph import api, graph, synth
-ex = importlib.import_module("fkgraph.export")
+from fkgraph import api
+from fkgraph.rdf import graph
+from fkgraph.scale import synth
+ex = importlib.import_module("fkgraph.rdf.serialize")
 mode, out, seed = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 records, _ = synth.generate(trials=TRIALS, seed=seed)
 built = graph.build(records)
@@ -189,7 +192,7 @@ def test_lock_is_exclusive_and_released_in_process(tmp_path):
     out = tmp_path / "dist"
     with locks.output_lock(out) as path:
         assert path.read_text() == f"{os.getpid()}\n"
-        code = ("import sys; from fkgraph import locks\n"
+        code = ("import sys; from fkgraph import fsio as locks\n"
                 "try:\n    with locks.output_lock(sys.argv[1]): print('got it')\n"
                 "except locks.OutputBusy as e: print(e)")
         held = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)

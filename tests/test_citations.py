@@ -1,4 +1,4 @@
-"""Tests of fkgraph.citations: the seed corpus, the data records, the API, and properties.
+"""Tests of fkgraph.model.citations: the seed corpus, the data records, the API, and properties.
 
 Hypothesis runs 300 examples per property by default; set FKGRAPH_HYPOTHESIS_PROFILE=nightly
 for 10,000 (issue 4: "a hypothesis run of 10,000 examples finds no crash").
@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fkgraph.citations import (
+from fkgraph.model.citations import (
     LEVELS, CitationError, Provision, StatuteIndex, normalize_value, parse, parse_one, tokenize,
 )
 

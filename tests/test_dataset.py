@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 import pyoxigraph as ox
 import pytest
 
-from fkgraph import iris
+from fkgraph.model import iris
 
 from conftest import seed_lines, source_texts
 

@@ -13,7 +13,9 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from fkgraph import api, endpoint, queries
+from fkgraph import api
+from fkgraph.sparql import remote as endpoint
+from fkgraph.sparql import queries
 from fkgraph.cli import cli
 
 from conftest import ROOT
@@ -343,7 +345,7 @@ def test_cli_usage_errors_exit_2():
 
 
 def test_read_only_server_refuses_push_and_update(built, tmp_path):
-    from fkgraph.serve import write_store
+    from fkgraph.sparql.serve import write_store
     write_store(built.store, tmp_path / "store")
     with Oxigraph(tmp_path / "store", read_only=True) as s:
         ep = fast(s.url)

@@ -1,7 +1,7 @@
-"""The fast engine (the `shacl` package via fkgraph.engines) reports exactly what pyshacl reports.
+"""The fast engine (the `shacl` package via fkgraph.scale.engine) reports exactly what pyshacl reports.
 
 Parity is by focus node, path, constraint component and source shape (a blank-node source shape
-or a complex path by a key that does not depend on blank-node labels: fkgraph.engines.result_keys),
+or a complex path by a key that does not depend on blank-node labels: fkgraph.scale.engine.result_keys),
 over every fixture of the shapes test suite in tests/shapes/ and over synthetic graphs with
 injected violations of every kind.
 """
@@ -16,9 +16,11 @@ import rdflib
 
 pytest.importorskip("shacl", reason="the fast engine is the optional extra `fast`")
 
-from fkgraph import engines, graph, synth  # noqa: E402
+from fkgraph.scale import engine as engines
+from fkgraph.rdf import graph
+from fkgraph.scale import synth
 
-validate_mod = importlib.import_module("fkgraph.validate")
+validate_mod = importlib.import_module("fkgraph.shacl.validate")
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ROOT / "ontology" / "shapes.ttl"
 ONTOLOGY = ROOT / "ontology" / "fk.ttl"

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fkgraph import api, records
+from fkgraph import api
+from fkgraph.model import records
 from fkgraph.cli import cli
-from fkgraph.records import RecordError
+from fkgraph.model.records import RecordError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -197,7 +198,7 @@ def test_error_names_place_and_fix(home, monkeypatch, case, file, old, new, piec
 
 def test_every_records_error_has_a_case():
     """Each `raise` / `.error(` in records.py carries a message a case above matches."""
-    source = (ROOT / "src" / "fkgraph" / "records.py").read_text(encoding="utf-8")
+    source = Path(records.__file__).read_text(encoding="utf-8")
     statements = re.findall(r"(?:raise [^\n]*|\.error\([^\n]*)(?:\n\s+[^\n]*(?:\"|\))[^\n]*)?", source)
     keys = [c[0] for c in CASES] + ["file is {", "cannot read file", "return RecordError", "raise ValueError(value)",
                                       "def error", "not a data directory", "broken YAML: {' '.join", "must be true or false\", flag"]

@@ -18,7 +18,7 @@ from fkgraph.cli import cli
 
 from conftest import ROOT, external
 
-export = importlib.import_module("fkgraph.export")
+export = importlib.import_module("fkgraph.rdf.serialize")
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
@@ -119,7 +119,7 @@ def test_a_store_loaded_in_any_order_exports_the_same_bytes(built):
     depend on the order the triples were produced in (records reordered, a cache reloaded)."""
     import random
 
-    from fkgraph import graph
+    from fkgraph.rdf import graph
 
     lines = export.ntriples(built.store).decode().splitlines(keepends=True)
     shuffled = lines[:]

@@ -25,9 +25,10 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, note, settings, strategies as st
 
-from fkgraph import api, records
+from fkgraph import api
+from fkgraph.model import records
 from fkgraph.cli import cli
-from fkgraph.records import RecordError
+from fkgraph.model.records import RecordError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

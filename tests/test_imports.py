@@ -18,8 +18,8 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 NOT_FOR_A_QUERY = ["rdflib", "pyshacl", "shacl", "jinja2", "SPARQLWrapper", "requests", "multiprocessing",
-                   "fkgraph.records", "fkgraph.citations", "fkgraph.export", "fkgraph.validate",
-                   "fkgraph.engines", "fkgraph.site", "fkgraph.docs", "fkgraph.endpoint"]
+                   "fkgraph.model.records", "fkgraph.model.citations", "fkgraph.rdf.serialize", "fkgraph.shacl.validate",
+                   "fkgraph.scale.engine", "fkgraph.publish.website", "fkgraph.publish.ontodocs", "fkgraph.sparql.remote"]
 
 
 def _modules_of_a_query(env) -> tuple[str, set[str]]:
@@ -36,15 +36,15 @@ def test_a_cached_query_imports_no_reader_grammar_exporter_or_validator(tmp_path
     second, loaded = _modules_of_a_query(env)     # loads the cache
     assert second == first and second.startswith("statute,") and second.count("\n") > 5
     assert sorted(m for m in NOT_FOR_A_QUERY if m in loaded) == []
-    assert {"fkgraph.queries", "fkgraph.graph", "pyoxigraph"} <= loaded
+    assert {"fkgraph.sparql.queries", "fkgraph.rdf.graph", "pyoxigraph"} <= loaded
 
 
 def test_api_functions_survive_their_modules_being_imported(tmp_path):
     built = fkgraph.build()
-    for _ in range(2):  # the first call imports fkgraph.export, .validate, .docs: the names stay functions
+    for _ in range(2):  # the first call imports fkgraph.rdf.serialize, .validate, .docs: the names stay functions
         assert fkgraph.validate(built).conforms
         assert fkgraph.export(built, tmp_path / "g.nt").stat().st_size > 0
         assert fkgraph.docs(tmp_path / "docs").warnings == [] and (tmp_path / "docs" / "index.html").is_file()
-    from fkgraph.export import atomic_write  # the modules themselves, by full name
+    from fkgraph.rdf.serialize import atomic_write  # the modules themselves, by full name
     assert callable(fkgraph.export) and callable(fkgraph.validate) and callable(fkgraph.docs)
-    assert sys.modules["fkgraph.export"].atomic_write is atomic_write
+    assert sys.modules["fkgraph.rdf.serialize"].atomic_write is atomic_write

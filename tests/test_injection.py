@@ -10,7 +10,9 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import given, strategies as st
 
-from fkgraph import api, queries, resources
+from fkgraph import api
+from fkgraph.sparql import queries
+from fkgraph import config
 
 from conftest import ROOT
 
@@ -32,7 +34,7 @@ HOSTILE_VALUES: list[str] = [
     " ", "", "x" * 10_000, "§" * 100_001,
 ]
 
-QDIR = resources.queries_dir(ROOT)
+QDIR = config.queries_dir(ROOT)
 CATALOGUE = queries.catalogue(QDIR)
 REQUIRED = {"trials-exempting": {"provision": "SL § 140"}, "municipality-trials": {"municipality": "Gladsaxe"}}
 

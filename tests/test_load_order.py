@@ -6,7 +6,7 @@ import io
 
 from hypothesis import given, settings, strategies as st
 
-from fkgraph import graph
+from fkgraph.rdf import graph
 
 LINES = st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=40)
                  .map(lambda s: s + "\n"), max_size=60)
@@ -70,7 +70,8 @@ def test_load_sorted_reads_back_what_ordered_store_dumped(tmp_path):
 def test_a_build_leaves_no_provision_paths_memoised():
     """What a build memoises while its records are alive goes with it: cached entries made
     among the records' objects would keep their freed heap resident (graph.build, iris.forget)."""
-    from fkgraph import api, iris
+    from fkgraph import api
+    from fkgraph.model import iris
 
     records = api.load_records()
     built = graph.build(records)

@@ -11,8 +11,9 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, SKOS, Namespace, URIRef
 from rdflib.collection import Collection
 
-from fkgraph import iris, records
-from fkgraph.docs import build_docs
+from fkgraph.model import iris
+from fkgraph.model import records
+from fkgraph.publish.ontodocs import build_docs
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY = ROOT / "ontology" / "fk.ttl"

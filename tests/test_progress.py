@@ -3,7 +3,9 @@ as bars on a terminal only, after the step has run for a while."""
 import io
 import time
 
-from fkgraph import api, graph, synth
+from fkgraph import api
+from fkgraph.rdf import graph
+from fkgraph.scale import synth
 from fkgraph.cli import slow_step
 
 

@@ -12,13 +12,16 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from fkgraph import api, iris, queries, resources
-from fkgraph.citations import Provision
+from fkgraph import api
+from fkgraph.model import iris
+from fkgraph.sparql import queries
+from fkgraph import config
+from fkgraph.model.citations import Provision
 from fkgraph.cli import cli
 
 from conftest import ROOT, seed_lines
 
-QDIR = resources.queries_dir(ROOT)
+QDIR = config.queries_dir(ROOT)
 CATALOGUE = queries.catalogue(QDIR)
 FK = iris.ONTOLOGY
 B = iris.DEFAULT_BASE
@@ -107,7 +110,7 @@ def test_decorators_follow_grlc_rules(name):
 @pytest.fixture(scope="module")
 def ontology_store():
     store = ox.Store()
-    store.bulk_load(path=str(resources.ontology_file(ROOT)), format=ox.RdfFormat.TURTLE)
+    store.bulk_load(path=str(config.ontology_file(ROOT)), format=ox.RdfFormat.TURTLE)
     return store
 
 

@@ -13,13 +13,14 @@ import yaml
 from click.testing import CliRunner
 
 import fkgraph
-from fkgraph import api, resources
+from fkgraph import api
+from fkgraph import config
 from fkgraph.cli import cli
 
 from conftest import ROOT
 
-export = importlib.import_module("fkgraph.export")
-site = importlib.import_module("fkgraph.site")
+export = importlib.import_module("fkgraph.rdf.serialize")
+site = importlib.import_module("fkgraph.publish.website")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 XSD = rdflib.XSD
@@ -198,7 +199,7 @@ def test_a_missing_nested_key_and_a_missing_file(tmp_path):
 
 
 def test_publish_and_site_fail_at_once_on_a_bad_release_yaml(home, tmp_path):
-    path = resources.data_dir(home) / "release.yaml"
+    path = config.data_dir(home) / "release.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("issued: 2026-12-04", "issued: 2026-12-40"), encoding="utf-8")
     with pytest.raises(export.ExportError, match=rf"^{re.escape(str(path))}:\d+: issued: '2026-12-40' is not a date"):
         api.publish(tmp_path / "p", home)
@@ -216,7 +217,7 @@ def test_the_site_index_shows_the_statement_version_and_release_date(built, tmp_
         release = export.Release("0.3.0", release.issued, "2027-02-01", release.start, release.end,
                                  release.status_as_of, release.statement)
     out = tmp_path / "public"
-    site.build(built, out, queries_dir=resources.queries_dir(ROOT), ontology_file=resources.ontology_file(ROOT),
+    site.build(built, out, queries_dir=config.queries_dir(ROOT), ontology_file=config.ontology_file(ROOT),
                base_url="https://example.org/fkgraph/", release=release)
     text = (out / "index.html").read_text(encoding="utf-8")
     for lang in ("da", "en"):

@@ -11,7 +11,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from fkgraph import api, endpoint, serve
+from fkgraph import api
+from fkgraph.sparql import remote as endpoint
+from fkgraph.sparql import serve
 from fkgraph.cli import cli
 
 from conftest import ROOT

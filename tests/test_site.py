@@ -16,19 +16,20 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from fkgraph import api, resources
+from fkgraph import api
+from fkgraph import config
 from fkgraph.cli import cli
 
 from conftest import ROOT
 
-site = importlib.import_module("fkgraph.site")
+site = importlib.import_module("fkgraph.publish.website")
 FK = "https://w3id.org/fkgraph/ontology#"
 
 
 @pytest.fixture(scope="module")
 def site_dir(built, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site") / "public"
-    site.build(built, out, queries_dir=resources.queries_dir(ROOT), ontology_file=resources.ontology_file(ROOT),
+    site.build(built, out, queries_dir=config.queries_dir(ROOT), ontology_file=config.ontology_file(ROOT),
                base_url="https://example.org/fkgraph/", gzip=True)
     return out
 
@@ -169,8 +170,8 @@ def test_no_page_names_an_internal_file(site_dir, built):
 
 def test_index_has_counts_the_questions_and_the_publication_files(site_dir, built):
     text = (site_dir / "index.html").read_text(encoding="utf-8")
-    from fkgraph.queries import catalogue
-    for name in catalogue(resources.queries_dir(ROOT)):
+    from fkgraph.sparql.queries import catalogue
+    for name in catalogue(config.queries_dir(ROOT)):
         assert f"fkgraph query {name}" in text
     assert f">{len(built.records.trials)}</td>" in text
     for rel in ("dcat.ttl", "void.ttl", ".well-known/void", "ontology/fk.ttl", ".htaccess", "dump/context.jsonld",

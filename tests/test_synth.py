@@ -12,7 +12,8 @@ import pyoxigraph
 import pytest
 from click.testing import CliRunner
 
-from fkgraph import graph, synth
+from fkgraph.rdf import graph
+from fkgraph.scale import synth
 from fkgraph.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,7 +262,7 @@ def test_benchmark_injected_missed_is_empty_on_what_the_fast_engine_reports():
     pytest.importorskip("shacl")
     import importlib.util
 
-    from fkgraph.validate import validate
+    from fkgraph.shacl.validate import validate
 
     spec = importlib.util.spec_from_file_location("fkgraph_benchmark", ROOT / "benchmarks" / "run.py")
     bench = importlib.util.module_from_spec(spec)

@@ -1,3 +1,3 @@
-from .cli import main
+from fkgraph.cli import main
 
 main()

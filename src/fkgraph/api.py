@@ -13,12 +13,16 @@ import pyoxigraph as ox
 # Only what `fkgraph query` needs is imported here; the YAML reader, the citation grammar, the
 # exporters and the validators are imported by the functions that use them, so a query from the
 # shell does not pay for them (benchmarks/run.py measures that start-up).
-from . import graph, iris, queries as _queries, resources
-from .graph import Built
+from fkgraph.rdf import graph
+from fkgraph.model import iris
+from fkgraph.sparql import queries as _queries
+from fkgraph import config
+from fkgraph.rdf.graph import Built
 
 if TYPE_CHECKING:
-    from . import citations, records
-    from .validate import Report
+    from fkgraph.model import citations
+    from fkgraph.model import records
+    from fkgraph.shacl.validate import Report
 
 
 class BuildError(Exception):
@@ -31,9 +35,9 @@ class BuildError(Exception):
 
 def load_records(home: str | os.PathLike | None = None) -> records.Records:
     """Read and check the YAML records (raises records.RecordError with file:line)."""
-    from . import records
+    from fkgraph.model import records
 
-    return records.load(resources.data_dir(home))
+    return records.load(config.data_dir(home))
 
 
 def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, cache: bool = True,
@@ -44,7 +48,7 @@ def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, 
     that turns records into triples, and the base IRI; the next call with the same inputs loads
     that file instead of re-reading the YAML, which keeps `fkgraph query` fast.
     """
-    data = resources.data_dir(home)
+    data = config.data_dir(home)
     path = _cache_path(data, base) if cache else None
     if path is not None and path.is_file():
         try:
@@ -53,7 +57,7 @@ def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, 
             pass  # a damaged cache entry is rebuilt below
     built = graph.build(load_records(home), base=base, progress=progress)
     if path is not None:
-        from .export import atomic_write
+        from fkgraph.rdf.serialize import atomic_write
 
         try:
             with atomic_write(path) as f:
@@ -68,8 +72,8 @@ def _cache_path(data: Path, base: str) -> Path | None:
 
     root = Path(os.environ.get("FKGRAPH_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fkgraph")
     h = hashlib.sha256(base.encode())
-    code = Path(graph.__file__).parent
-    for f in [code / n for n in ("records.py", "citations.py", "iris.py", "graph.py")] + sorted(data.rglob("*.yaml")):
+    code = Path(graph.__file__).parents[1]
+    for f in sorted((code / "model").glob("*.py")) + sorted((code / "rdf").glob("*.py")) + sorted(data.rglob("*.yaml")):
         h.update(str(f.relative_to(f.parent.parent)).encode() + b"\0")
         try:
             h.update(f.read_bytes())
@@ -84,22 +88,22 @@ def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = Non
     """SHACL-validate a built graph, a store, or RDF files (default: build from data/).
 
     Given a Built (or nothing), each result also names the YAML record (file:line) it came from.
-    `engine`: "pyshacl" (the reference) or "fast" (see fkgraph.validate.ENGINES).
+    `engine`: "pyshacl" (the reference) or "fast" (see fkgraph.shacl.validate.ENGINES).
     """
-    from .validate import validate as run
+    from fkgraph.shacl.validate import validate as run
 
     if target is None:
         target = build(home, progress=progress)
     if not isinstance(target, (Built, ox.Store)):
         target = graph.from_files(target)
-    return run(target, resources.shapes_file(home), resources.ontology_file(home), engine=engine, progress=progress)
+    return run(target, config.shapes_file(home), config.ontology_file(home), engine=engine, progress=progress)
 
 
 def docs(output: str | os.PathLike = "dist/ontology", home: str | os.PathLike | None = None):
     """Write the HTML documentation of the ontology and shapes; returns what was written and any warnings."""
-    from .docs import build_docs
+    from fkgraph.publish.ontodocs import build_docs
 
-    return build_docs(output, resources.ontology_file(home), resources.shapes_file(home))
+    return build_docs(output, config.ontology_file(home), config.shapes_file(home))
 
 
 def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None,
@@ -107,9 +111,9 @@ def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None 
     """Build, validate and, only if the data conforms, write `output/fkgraph.ttl` atomically.
 
     One build at a time per folder: a second build into the same `output` while this one runs
-    raises fkgraph.locks.OutputBusy at once (see fkgraph.locks)."""
-    from .export import export as write
-    from .locks import output_lock
+    raises fkgraph.fsio.OutputBusy at once (see fkgraph.fsio)."""
+    from fkgraph.rdf.serialize import export as write
+    from fkgraph.fsio import output_lock
 
     with output_lock(output):
         built = build(home, base, progress=progress)
@@ -130,7 +134,7 @@ def citation_canonicalizer(built: Built):
 
     def canonical(text: str) -> str | None:
         nonlocal parse  # the statute index and the grammar are loaded only when a parameter needs them
-        from . import citations
+        from fkgraph.model import citations
 
         parse = parse or citations.canonicalizer(graph.statute_index(built.records))
         return parse(text)
@@ -142,11 +146,11 @@ def query(name: str, params: dict[str, str] | None = None, built: Built | None =
     """Run a stored query (by name, or a .rq path) on the embedded store.
 
     With `timeout` (seconds) the query runs in a forked worker and is stopped at the deadline
-    (raises fkgraph.timeouts.QueryTimeout); see fkgraph.timeouts."""
-    from . import timeouts
+    (raises fkgraph.sparql.timeouts.QueryTimeout); see fkgraph.sparql.timeouts."""
+    from fkgraph.sparql import timeouts
 
     built = built or build(home)
-    q = _queries.find(name, resources.queries_dir(home))
+    q = _queries.find(name, config.queries_dir(home))
     resolve = _queries.resolver(built.store, citation_canonicalizer(built))
     return timeouts.call(_queries.run, q, built.store, params or {}, resolve, timeout=timeout,
                          what=f"query {q.name}")
@@ -154,14 +158,14 @@ def query(name: str, params: dict[str, str] | None = None, built: Built | None =
 
 def export(built: Built, path: str | os.PathLike, fmt: str | None = None) -> Path:
     """Write the graph atomically (format from the extension unless given)."""
-    from .export import export as write
+    from fkgraph.rdf.serialize import export as write
 
     return write(built.store, path, fmt)
 
 
 def cite(text: str, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE) -> list[dict]:
     """Parse citation text into rows: statute, provision, iri, note."""
-    from . import citations
+    from fkgraph.model import citations
 
     index = _statute_index(home)
     return [{"statute": p.statute, "provision": p.provision_text(), "iri": iris.provision(p, base), "note": p.note}
@@ -170,9 +174,10 @@ def cite(text: str, home: str | os.PathLike | None = None, base: str = iris.DEFA
 
 def _statute_index(home) -> citations.StatuteIndex:
     """Statutes only: `cite` must not fail because some unrelated record is being edited."""
-    from . import citations, records
+    from fkgraph.model import citations
+    from fkgraph.model import records
 
-    data = records.load_yaml(resources.data_dir(home) / "statutes.yaml")
+    data = records.load_yaml(config.data_dir(home) / "statutes.yaml")
     return citations.StatuteIndex.from_records(list(data or []))
 
 
@@ -188,26 +193,26 @@ def publishable(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_
 
 def publish(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
             base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
-    """Dumps + DCAT-AP 3 + VoID into `output` (see fkgraph.export.publish); the release metadata
+    """Dumps + DCAT-AP 3 + VoID into `output` (see fkgraph.rdf.serialize.publish); the release metadata
     comes from `data/release.yaml` of `home`."""
-    from .export import load_release, publish as write
+    from fkgraph.rdf.serialize import load_release, publish as write
 
-    release = load_release(resources.data_dir(home))  # before the build: a bad file fails at once
+    release = load_release(config.data_dir(home))  # before the build: a bad file fails at once
     built = publishable(home, base, validate)
     return write(built.store, output, base_url, built.base, endpoint, gzip, release=release)
 
 
 def site(output: str | os.PathLike, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
          base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
-    """The static linked-data site (see fkgraph.site.build); the release metadata comes from
+    """The static linked-data site (see fkgraph.publish.website.build); the release metadata comes from
     `data/release.yaml` of `home`."""
-    from .export import load_release
-    from .site import build as write
+    from fkgraph.rdf.serialize import load_release
+    from fkgraph.publish.website import build as write
 
-    release = load_release(resources.data_dir(home))
+    release = load_release(config.data_dir(home))
     built = publishable(home, base, validate)
-    return write(built, output, queries_dir=resources.queries_dir(home),
-                       ontology_file=resources.ontology_file(home), base_url=base_url, endpoint=endpoint, gzip=gzip,
+    return write(built, output, queries_dir=config.queries_dir(home),
+                       ontology_file=config.ontology_file(home), base_url=base_url, endpoint=endpoint, gzip=gzip,
                        release=release)
 
 

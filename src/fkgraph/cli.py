@@ -11,7 +11,8 @@ import sys
 
 import click
 
-from . import api, iris
+from fkgraph import api
+from fkgraph.model import iris
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "markdown")
 
@@ -43,11 +44,11 @@ def handled(fn):
 
 def _failure(e: Exception) -> Exception:
     """The Fail for a library exception; the error classes are imported only when one happens."""
-    from .citations import CitationError
-    from .endpoint import EndpointError
-    from .locks import OutputBusy
-    from .queries import QueryError
-    from .records import RecordError
+    from fkgraph.model.citations import CitationError
+    from fkgraph.sparql.remote import EndpointError
+    from fkgraph.fsio import OutputBusy
+    from fkgraph.sparql.queries import QueryError
+    from fkgraph.model.records import RecordError
 
     if isinstance(e, RecordError):
         return Fail(str(e), 1)
@@ -62,6 +63,10 @@ def _failure(e: Exception) -> Exception:
         return Fail(str(e), e.code)
     if isinstance(e, (TimeoutError, OutputBusy)):  # a query stopped at --timeout; another build holds the lock
         return Fail(str(e), 1)
+    from fkgraph.errors import FkgraphError
+
+    if isinstance(e, FkgraphError):
+        return Fail(str(e), e.exit_code)
     if isinstance(e, FileNotFoundError):
         return Fail(str(e), 2)
     if os.environ.get("FKGRAPH_DEBUG"):
@@ -143,7 +148,7 @@ def validate(obj, files, fmt, engine, output):
       fkgraph validate dist/fkgraph.ttl
       fkgraph validate --format junit -o reports/shapes.xml
     """
-    from . import graph
+    from fkgraph.rdf import graph
 
     target = None
     if files:
@@ -154,11 +159,11 @@ def validate(obj, files, fmt, engine, output):
     try:
         with slow_step(f"validating with the {engine} engine") as step:
             report = api.validate(target, home=obj["home"], engine=engine, progress=step.progress)
-    except ImportError as e:  # fkgraph.engines.EngineUnavailable: the extra is not installed
+    except ImportError as e:  # fkgraph.scale.engine.EngineUnavailable: the extra is not installed
         raise Fail(str(e), 2) from None
     text = report.render(fmt)
     if output:
-        from .export import write_bytes
+        from fkgraph.rdf.serialize import write_bytes
         write_bytes(output, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
     else:
         click.echo(text, nl=not text.endswith("\n"))
@@ -179,7 +184,7 @@ def docs(obj, output):
 
     Example: fkgraph docs --output dist/ontology
     """
-    from .docs import DocsError
+    from fkgraph.publish.ontodocs import DocsError
 
     try:
         result = api.docs(output, home=obj["home"])
@@ -217,7 +222,7 @@ def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_
     Example: fkgraph query most-exempted-statutes -p network=4 --format csv
              fkgraph query trials-exempting --help     (one query's parameters)
     """
-    from .queries import render
+    from fkgraph.sparql.queries import render
 
     if show_help or not name:
         if not name:
@@ -225,12 +230,12 @@ def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_
             if not show_help:
                 raise Fail("give a query NAME; list them with `fkgraph queries`", 2)
             return
-        from . import resources
-        from .queries import describe, find
-        click.echo(describe(find(name, resources.queries_dir(obj["home"]))), nl=False)
+        from fkgraph import config
+        from fkgraph.sparql.queries import describe, find
+        click.echo(describe(find(name, config.queries_dir(obj["home"]))), nl=False)
         return
     if endpoint:
-        from . import endpoint as remote
+        from fkgraph.sparql import remote as remote
         rows = remote.query(name, endpoint, parse_params(params), home=obj["home"], graph=graph, timeout=timeout)
         click.echo(render(rows, default_format(fmt)), nl=False)
         return
@@ -247,11 +252,11 @@ def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_
 @handled
 def queries(obj, fmt):
     """List the stored queries: name, summary, parameters."""
-    from . import resources
-    from .queries import Rows, catalogue, render
+    from fkgraph import config
+    from fkgraph.sparql.queries import Rows, catalogue, render
 
     rows = []
-    for q in catalogue(resources.queries_dir(obj["home"])).values():
+    for q in catalogue(config.queries_dir(obj["home"])).values():
         params = ", ".join(f"{p.name}{'' if p.required else '?'}" + (f"={p.default}" if p.default else "") for p in q.params)
         rows.append([q.name, q.summary, params])
     click.echo(render(Rows(["name", "summary", "parameters"], rows), default_format(fmt)), nl=False)
@@ -276,7 +281,7 @@ def export(obj, fmt, output, gz):
     Example: fkgraph export --format ntriples --output dist/fkgraph.nt
              fkgraph export --output dist/fkgraph.jsonld --gzip
     """
-    from .export import export as write
+    from fkgraph.rdf.serialize import export as write
 
     with slow_step("building and writing") as step:
         built = api.build(obj["home"], obj["base"], progress=step.progress)
@@ -296,7 +301,7 @@ def cite(obj, text, fmt):
 
     Example: fkgraph cite "Fritagelse fra LAB § 48 stk. 1, § 73 i bekendtgørelse om en aktiv beskæftigelsesindsats"
     """
-    from .queries import Rows, render
+    from fkgraph.sparql.queries import Rows, render
 
     if text == "-":
         text = sys.stdin.read()
@@ -328,7 +333,7 @@ def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
 
     Example: fkgraph push --endpoint http://127.0.0.1:7878/query --graph https://w3id.org/fkgraph/graph --replace
     """
-    from . import endpoint as remote
+    from fkgraph.sparql import remote as remote
 
     target = remote.Endpoint(endpoint, store=store, graph=graph, timeout=timeout)
     built = api.publishable(obj["home"], obj["base"], validate=not no_validate)
@@ -363,7 +368,7 @@ def serve(obj, port, host, public, writable, location, timeout, no_validate):
 
     Example: fkgraph serve --port 7878   then   fkgraph query NAME --endpoint http://127.0.0.1:7878/query
     """
-    from . import serve as server
+    from fkgraph.sparql import serve as server
 
     server.check_bind(host, public)
     built = api.publishable(obj["home"], obj["base"], validate=not no_validate)
@@ -420,7 +425,7 @@ def publish(obj, output, base_url, endpoint, gz, no_validate):
 
     Example: fkgraph publish --output dist --base https://example.org/fkgraph/ --gzip
     """
-    from .export import ExportError, ReleaseError
+    from fkgraph.rdf.serialize import ExportError, ReleaseError
 
     try:
         pub = api.publish(output, obj["home"], obj["base"], base_url, endpoint, gz, validate=not no_validate)
@@ -450,8 +455,8 @@ def site(obj, output, base_url, endpoint, gz, no_validate):
 
     Example: fkgraph site --output public --base https://example.org/fkgraph/
     """
-    from .export import ExportError, ReleaseError
-    from .site import SiteError
+    from fkgraph.rdf.serialize import ExportError, ReleaseError
+    from fkgraph.publish.website import SiteError
 
     try:
         report = api.site(output, obj["home"], obj["base"], base_url, endpoint, gz, validate=not no_validate)
@@ -464,7 +469,7 @@ def site(obj, output, base_url, endpoint, gz, no_validate):
 class slow_step:
     """On a terminal, a step still running after `after` seconds shows it on stderr: a bar per
     stage when the step reports progress (pass `step.progress` to the library, see
-    fkgraph.graph.Progress), otherwise a notice; and its duration when it ends. Quick steps and
+    fkgraph.rdf.graph.Progress), otherwise a notice; and its duration when it ends. Quick steps and
     pipes stay silent, and off a terminal `progress` is None, so the library reports nothing."""
 
     def __init__(self, label: str, after: float = 2.0, file=None):
@@ -546,7 +551,7 @@ class slow_step:
               help="Number of trials (sub-trials included).")
 @click.option("--seed", "-s", type=int, default=0, show_default=True, help="Random seed: same seed, same bytes.")
 @click.option("--inject", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Break this many trials for each kind of violation (see fkgraph.synth.VIOLATIONS).")
+              help="Break this many trials for each kind of violation (see fkgraph.scale.synth.VIOLATIONS).")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="File to write; the format follows the extension (.nt, .ttl, .jsonld, optionally .gz).")
 @click.pass_obj
@@ -559,7 +564,7 @@ def synth(obj, trials, seed, inject, output):
 
     Example: fkgraph synth --trials 100000 --seed 1 --output /tmp/synth-100k.nt
     """
-    from . import synth as _synth
+    from fkgraph.scale import synth as _synth
 
     try:
         with slow_step(f"synth {trials} trials") as step:
@@ -580,7 +585,7 @@ def stats(obj, fmt):
 
     Example: fkgraph stats --format markdown
     """
-    from .queries import render
+    from fkgraph.sparql.queries import render
 
     click.echo(render(api.stats(api.build(obj["home"], obj["base"])), default_format(fmt)), nl=False)
 

@@ -5,7 +5,7 @@ world) and, on the node fkt:test, what validation must report: `sh:conforms true
 `sh:conforms false` with one `fkt:expect [ sh:focusNode …; sh:sourceShape …;
 sh:sourceConstraintComponent …; sh:resultPath …; sh:value … ]` per expected result. The full
 result set is compared: nothing missing, nothing extra. Every fixture runs through pyshacl (the
-reference) and every other engine of fkgraph.validate.ENGINES ("fast": fkgraph.engines), which
+reference) and every other engine of fkgraph.shacl.validate.ENGINES ("fast": fkgraph.scale.engine), which
 must agree with it exactly.
 """
 from __future__ import annotations
@@ -21,8 +21,9 @@ import rdflib
 from rdflib import RDF, Namespace
 from rdflib.util import from_n3
 
-from fkgraph import api, graph
-from fkgraph.validate import ENGINES, SH, Report, validate
+from fkgraph import api
+from fkgraph.rdf import graph
+from fkgraph.shacl.validate import ENGINES, SH, Report, validate
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -25,11 +25,11 @@ import pyoxigraph as ox
 
 import importlib
 
-from . import queries as _queries
-from .graph import PREFIXES, Built
+from fkgraph.sparql import queries as _queries
+from fkgraph.rdf.graph import PREFIXES, Built
 
-# `fkgraph.export` the attribute is the API function; the module is what this file needs.
-_export = importlib.import_module("fkgraph.export")
+# `fkgraph.rdf.serialize` the attribute is the API function; the module is what this file needs.
+_export = importlib.import_module("fkgraph.rdf.serialize")
 
 FK = PREFIXES["fk"]
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
@@ -80,7 +80,7 @@ class SiteReport:
 def _jinja():
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.PackageLoader("fkgraph", "templates"),
+    return jinja2.Environment(loader=jinja2.PackageLoader("fkgraph.publish", "templates"),
                               autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
@@ -332,7 +332,7 @@ def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontol
 
     `base_url` is the public URL of the site (default: the IRI base); it appears in dcat.ttl,
     void.ttl and the rewrite rules. Pages link to each other relatively. `release` is the
-    release metadata (default: fkgraph.export.load_release()), shown on the index and in dcat.ttl."""
+    release metadata (default: fkgraph.rdf.serialize.load_release()), shown on the index and in dcat.ttl."""
     target = Path(directory)
     marker = ".fkgraph-site"
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / marker).is_file())):
@@ -461,7 +461,7 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, site_url: 
     write(".htaccess", rules)
     render("data.html", "data.html", dumps=dumps, rules=rules, site_url=site_url, base=built.base, endpoint=endpoint)
 
-    # Ontology: fkgraph.docs when present, else the Turtle and a generated term list.
+    # Ontology: fkgraph.publish.ontodocs when present, else the Turtle and a generated term list.
     _ontology(built, directory, ontology_file, ontology, s, render, write)
     return SiteReport(directory, sum(1 for f in files if f.endswith(".html")), len(s.pages), publication, files)
 
@@ -485,7 +485,7 @@ def _ontology(built: Built, directory: Path, ontology_file, ontology: ox.Store |
         write("ontology/fk.ttl", Path(ontology_file).read_bytes())
     try:
         import importlib
-        docs = importlib.import_module("fkgraph.docs")
+        docs = importlib.import_module("fkgraph.publish.ontodocs")
     except ImportError:
         docs = None
     generated = False

@@ -6,7 +6,7 @@ deterministic: the same data gives the same bytes (sorted subjects, predicates a
 gzip with mtime 0 and no file name; dates taken from `data/release.yaml`, not from the clock).
 
 Turtle and N-Triples of a store are written by pyoxigraph, in Rust, straight into the file: the
-store that fkgraph.graph builds or loads holds its triples in sorted order (`ordered_store`), so
+store that fkgraph.rdf.graph builds or loads holds its triples in sorted order (`ordered_store`), so
 nothing is sorted in Python at export time (a 100k-trial graph, 3.4M triples, writes in seconds).
 
 Layout written by `publish(directory)` (the static site in site.py uses the same layout):
@@ -34,8 +34,9 @@ from typing import Iterable, Iterator
 import pyoxigraph as ox
 import yaml
 
-from . import iris, resources
-from .graph import PREFIXES
+from fkgraph.model import iris
+from fkgraph import config
+from fkgraph.rdf.graph import PREFIXES
 
 #: format name → (file extension, media type, EU file-type authority code)
 FORMATS = {
@@ -91,11 +92,11 @@ class Release:
 
 def load_release(path: str | Path | None = None) -> Release:
     """Read the release metadata: `path` is `release.yaml` or the data folder that holds it
-    (default: `data/` of the project home, see fkgraph.resources).
+    (default: `data/` of the project home, see fkgraph.config).
 
     Raises ReleaseError naming the file (and the line, where there is one) and the key when a key
     is missing or a date is not YYYY-MM-DD."""
-    path = Path(path) if path is not None else resources.data_dir()
+    path = Path(path) if path is not None else config.data_dir()
     if path.is_dir():
         path = path / RELEASE_FILE
     try:
@@ -299,7 +300,7 @@ def turtle(source, prefixes: dict[str, str] | None = None) -> bytes:
     byte order (the order of `ntriples`), so a diff of two releases shows what changed.
 
     Written by pyoxigraph's serialiser in both cases. A store is written in the order it holds
-    its triples (fkgraph.graph.ordered_store: build and the build cache load them so that this
+    its triples (fkgraph.rdf.graph.ordered_store: build and the build cache load them so that this
     is sorted; a store you filled yourself is written in its own, still deterministic, order);
     any other source (a list of triples, such as a page's description) is sorted here, its blank
     nodes relabelled by what they say."""

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
-from . import queries as _queries
+from fkgraph.sparql import queries as _queries
 
 USER_ENV = "FKGRAPH_ENDPOINT_USER"
 PASSWORD_ENV = "FKGRAPH_ENDPOINT_PASSWORD"
@@ -490,10 +490,12 @@ def substitute(text: str, name: str, term) -> str:
 
 def _canonicalizer(home):
     """Citation text → canonical text (for provision parameters), from statutes.yaml alone."""
-    from . import citations, records, resources
+    from fkgraph.model import citations
+    from fkgraph.model import records
+    from fkgraph import config
 
     try:
-        data = records.load_yaml(resources.data_dir(home) / "statutes.yaml")
+        data = records.load_yaml(config.data_dir(home) / "statutes.yaml")
         index = citations.StatuteIndex.from_records(list(data or []))
     except Exception:  # no statutes at hand: names, codes and IRIs still resolve
         return None
@@ -522,8 +524,8 @@ def query(name: str | _queries.Query, target: Endpoint | str, params: dict[str, 
     if isinstance(name, _queries.Query):
         q = name
     else:
-        from . import resources
-        q = _queries.find(name, resources.queries_dir(home))
+        from fkgraph import config
+        q = _queries.find(name, config.queries_dir(home))
     resolve = _queries.resolver(RemoteStore(ep), _canonicalizer(home))
     text = _queries.bound_text(q, _queries.bindings(q, params or {}, resolve))
     rows = ep.select(text)

@@ -55,10 +55,10 @@ def build_docs(output: str | os.PathLike, ontology: str | os.PathLike | None = N
     The folder is written whole or not at all: the pages are rendered into a temporary folder
     next to OUTPUT, which then replaces OUTPUT's files.
     """
-    from . import resources
+    from fkgraph import config
 
-    ontology = Path(ontology) if ontology else resources.ontology_file()
-    shapes = Path(shapes) if shapes else resources.shapes_file()
+    ontology = Path(ontology) if ontology else config.ontology_file()
+    shapes = Path(shapes) if shapes else config.shapes_file()
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise DocsError(f"{out}: exists and is not a folder; give a folder for --output")

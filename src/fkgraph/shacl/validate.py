@@ -23,7 +23,7 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from .graph import PREFIXES, Built, Progress, label, term
+from fkgraph.rdf.graph import PREFIXES, Built, Progress, label, term
 
 SH = "http://www.w3.org/ns/shacl#"
 FKSH = "https://w3id.org/fkgraph/shapes#"
@@ -328,8 +328,8 @@ Engine = Callable[[ox.Store, object, object], list]
 
 
 def _run_shacl_package(store: ox.Store, shapes_g, ont_g) -> list[dict]:
-    """The `shacl` package (optional extra `fast`), adapted in fkgraph.engines."""
-    from .engines import run_shacl
+    """The `shacl` package (optional extra `fast`), adapted in fkgraph.scale.engine."""
+    from fkgraph.scale.engine import run_shacl
     return run_shacl(store, shapes_g, ont_g)
 
 
@@ -430,7 +430,7 @@ def _where(store: ox.Store, focus: str) -> str:
 
 def _record_locator(built: Built) -> Callable[[str], str]:
     """Map an IRI of the built graph to 'file:line' of the record it was built from."""
-    from . import iris
+    from fkgraph.model import iris
 
     base, recs = built.base, built.records
     places: dict[str, str] = {}

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .citations import Provision
+    from fkgraph.model.citations import Provision
 
 DEFAULT_BASE = "https://w3id.org/fkgraph/"
 ONTOLOGY = "https://w3id.org/fkgraph/ontology#"

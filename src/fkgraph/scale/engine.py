@@ -1,4 +1,4 @@
-"""The fast validation engine: the `shacl` package (Rust) behind fkgraph.validate's engine interface.
+"""The fast validation engine: the `shacl` package (Rust) behind fkgraph.shacl.validate's engine interface.
 
 `fkgraph validate --engine fast` (or `validate(..., engine="fast")`) lands here. pyshacl stays the
 reference; this engine must report exactly what pyshacl reports, by focus node, path, constraint
@@ -25,7 +25,7 @@ How it runs, and why:
   `$this`) is left to `shacl`. The joins run in a second thread while `shacl` works (both release
   the GIL).
 
-Results are returned in the engine interface of fkgraph.validate: one dict per result with rdflib
+Results are returned in the engine interface of fkgraph.shacl.validate: one dict per result with rdflib
 terms (focus, path, value, component, severity, source_shape, message, message_da). Terms from
 the shapes graph (a blank-node source shape or a complex `sh:path`) are mapped back to the nodes of
 the caller's rdflib shapes graph, so they compare equal to pyshacl's.
@@ -241,7 +241,7 @@ def _messages(shapes_g, owner) -> dict[str, str]:
 # ---- running ---------------------------------------------------------------------------------------
 
 def run_shacl(store: ox.Store, shapes_g, ont_g=None) -> list[dict]:
-    """Validate the store's default graph; one dict per result in fkgraph.validate's format.
+    """Validate the store's default graph; one dict per result in fkgraph.shacl.validate's format.
 
     The SPARQL constraints run on the store in a second thread while `shacl` validates the core
     constraints: both pyoxigraph's query evaluation and `shacl` release the GIL, so the two

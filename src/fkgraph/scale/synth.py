@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .records import DECISIONS, KINDS, Record, Records
+from fkgraph.model.records import DECISIONS, KINDS, Record, Records
 
 # What `inject` can break, each a mistake curators really make; the value says which shape
 # should catch it (see ontology/shapes.ttl).
@@ -75,7 +75,7 @@ def _source(rng: random.Random) -> list[dict]:
 
 def generate(trials: int = 1000, seed: int = 0, inject: int = 0, progress=None) -> tuple[Records, list[Injected]]:
     """Records with `trials` trials (sub-trials included); `inject` violations of each kind.
-    `progress(stage, done, total)` hears every thousand trials (see fkgraph.graph.Progress)."""
+    `progress(stage, done, total)` hears every thousand trials (see fkgraph.rdf.graph.Progress)."""
     rng = random.Random(seed)
     rec = Records(root=Path("<synth>"))
     rec.sources = [_rec(id=d, file=f"{d}.txt", kind="report", line_count=n, title={"da": f"Kilde {d}", "en": f"Source {d}"}) for d, n in SOURCES]
@@ -191,8 +191,9 @@ def write(path: str | Path, trials: int = 1000, seed: int = 0, inject: int = 0, 
     .ttl, .jsonld, optionally .gz). Returns (path written, number of triples, injected violations).
 
     Same arguments, same bytes: the generator is seeded and the writers are deterministic."""
-    from . import graph, iris
-    from .export import export as export_store, format_for
+    from fkgraph.rdf import graph
+    from fkgraph.model import iris
+    from fkgraph.rdf.serialize import export as export_store, format_for
 
     if trials < 1:
         raise ValueError(f"--trials {trials}: give at least 1")

@@ -31,7 +31,7 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from .endpoint import EndpointError, EndpointUsageError
+from fkgraph.sparql.remote import EndpointError, EndpointUsageError
 
 DEFAULT_PORT = 7878
 

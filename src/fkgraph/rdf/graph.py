@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 import pyoxigraph as ox
 
-from . import iris
+from fkgraph.model import iris
 
 if TYPE_CHECKING:  # loading a cached graph needs neither the YAML reader nor the grammar
-    from . import citations
-    from .records import Record, Records
+    from fkgraph.model import citations
+    from fkgraph.model.records import Record, Records
 
 FK = iris.ONTOLOGY
 
@@ -351,7 +351,7 @@ class _Triples:
 
 
 def statute_index(records: Records) -> citations.StatuteIndex:
-    from . import citations
+    from fkgraph.model import citations
 
     return citations.StatuteIndex.from_records(records.statutes)
 
@@ -364,7 +364,7 @@ def _parse(cite: str, index: citations.StatuteIndex, rec: Record, key: str, wher
     found = memo.get(cite)
     if found is not None:
         return found
-    from . import citations
+    from fkgraph.model import citations
 
     try:
         found = memo[cite] = citations.parse_one(cite, index)
@@ -376,7 +376,7 @@ def _parse(cite: str, index: citations.StatuteIndex, rec: Record, key: str, wher
 def build(records: Records, base: str = iris.DEFAULT_BASE, progress: Progress | None = None) -> Built:
     """Build the whole graph from records into a fresh in-memory store (`progress`: see Progress;
     the trials, then sorting and loading the triples)."""
-    from . import citations
+    from fkgraph.model import citations
 
     if not base.endswith("/"):
         base += "/"
