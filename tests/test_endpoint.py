@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from fkgraph import api
-from fkgraph.sparql import remote as endpoint
-from fkgraph.sparql import queries
+from fkgraph.sparql import remote as endpoint, upload
+from fkgraph.sparql import catalogue, results
 from fkgraph.cli import cli
 
 from conftest import ROOT
@@ -45,11 +45,11 @@ def server():
 @pytest.fixture(scope="module")
 def pushed(server, built):
     """The real graph pushed into GRAPH on the server (library call, small chunks: PUT + POSTs)."""
-    result = endpoint.push(built.store, endpoint.Endpoint(server.url, graph=GRAPH), replace=True, chunk_size=1500)
+    result = upload.push(built.store, endpoint.Endpoint(server.url, graph=GRAPH), replace=True, chunk_size=1500)
     return result
 
 
-def _param_sets(q: queries.Query) -> list[dict[str, str]]:
+def _param_sets(q: catalogue.Query) -> list[dict[str, str]]:
     base = {}
     for p in q.params:
         if p.required and p.default is None:
@@ -77,7 +77,7 @@ def test_push_reports_the_count_it_checked(pushed, built, server):
 
 @pytest.mark.parametrize("name", STORED)
 def test_every_stored_query_gives_the_embedded_rows_remotely(name, pushed, built, server):
-    q = queries.find(name, ROOT / "queries")
+    q = catalogue.find(name, ROOT / "queries")
     ep = endpoint.Endpoint(server.url, graph=GRAPH, timeout=60)
     for values in _param_sets(q):
         local = api.query(name, values, built=built, home=ROOT)
@@ -93,7 +93,7 @@ def test_every_stored_query_gives_the_embedded_rows_remotely(name, pushed, built
             assert [type(v) for v in r_row] == [type(v) for v in l_row]
 
 
-def _concat_columns(q: queries.Query) -> dict[str, str]:
+def _concat_columns(q: catalogue.Query) -> dict[str, str]:
     """Columns made by GROUP_CONCAT, with their separators. SPARQL leaves the order of the
     concatenated values undefined, and the in-memory and on-disk stores do differ there, so
     those cells are compared as sorted lists of their parts (everything else exactly)."""
@@ -105,7 +105,7 @@ def _concat_columns(q: queries.Query) -> dict[str, str]:
     return out
 
 
-def _comparable(q: queries.Query, rows: queries.Rows) -> list[list]:
+def _comparable(q: catalogue.Query, rows: results.Rows) -> list[list]:
     concat = _concat_columns(q)
     return [[sorted(v.split(concat[c])) if c in concat and isinstance(v, str) else v
              for c, v in zip(rows.columns, row)] for row in rows.rows]
@@ -123,7 +123,7 @@ def test_results_parse_to_the_same_plain_values_as_embedded(server):
       } }"""
     local = ox.Store().query(text)
     columns = [v.value for v in local.variables]
-    expected = [[queries.value(sol[c]) for c in columns] for sol in local]
+    expected = [[results.value(sol[c]) for c in columns] for sol in local]
     got = endpoint.Endpoint(server.url).select(text)
     assert got.columns == columns
     assert got.rows == expected
@@ -147,10 +147,10 @@ def test_push_twice_with_replace_leaves_the_same_count(server, built):
     ep = endpoint.Endpoint(server.url, graph=graph)
     ep.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:x:stray> <urn:x:p> \"left over\" }} }}")
     assert ep.count() == 1
-    first = endpoint.push(built.store, ep, replace=True, chunk_size=2000)
-    second = endpoint.push(built.store, ep, replace=True, chunk_size=2000)
+    first = upload.push(built.store, ep, replace=True, chunk_size=2000)
+    second = upload.push(built.store, ep, replace=True, chunk_size=2000)
     assert first.count == second.count == len(built)  # the stray triple was replaced away
-    added = endpoint.push(built.store, ep, replace=False, chunk_size=2000)  # POST: same triples, a set
+    added = upload.push(built.store, ep, replace=False, chunk_size=2000)  # POST: same triples, a set
     assert added.count == len(built)
     # the other graph was not touched
     assert endpoint.Endpoint(server.url, graph=GRAPH + "/untouched").count() == 0
@@ -167,7 +167,7 @@ def test_cli_push_and_query_against_oxigraph_equal_the_embedded_output(server):
     count = lambda out: int(out.rsplit("now holds", 1)[1].split()[0])
     assert count(pushed.output) == count(again.output) == endpoint.Endpoint(url).count()
     for name in STORED:
-        q = queries.find(name, ROOT / "queries")
+        q = catalogue.find(name, ROOT / "queries")
         args = [a for k, v in _param_sets(q)[0].items() for a in ("-p", f"{k}={v}")]
         local = run("query", name, *args, "--format", "json")
         remote = run("query", name, *args, "--format", "json", "--endpoint", url)
@@ -177,7 +177,7 @@ def test_cli_push_and_query_against_oxigraph_equal_the_embedded_output(server):
             continue
         # only GROUP_CONCAT order may differ (see _comparable); and row order without ORDER BY
         import json
-        as_rows = lambda out: (lambda d: queries.Rows(list(d[0]) if d else [], [list(x.values()) for x in d]))(json.loads(out))
+        as_rows = lambda out: (lambda d: results.Rows(list(d[0]) if d else [], [list(x.values()) for x in d]))(json.loads(out))
         got, want = _comparable(q, as_rows(remote.output)), _comparable(q, as_rows(local.output))
         if re_order_by(q.text):
             assert got == want, name
@@ -192,14 +192,14 @@ def test_remote_parameters_resolve_against_the_endpoint(pushed, server, built):
     assert rows.rows == api.query("most-exempted-statutes", {"network": "4"}, built=built, home=ROOT).rows
     # an empty graph resolves nothing: the error is the embedded one, not a silent empty answer
     empty = endpoint.Endpoint(server.url, graph=GRAPH + "/empty")
-    with pytest.raises(queries.QueryError, match="network"):
+    with pytest.raises(catalogue.QueryError, match="network"):
         endpoint.query("most-exempted-statutes", empty, {"network": "4"}, home=ROOT)
 
 
 def test_hostile_parameter_stays_a_value_remotely(pushed, server):
     ep = endpoint.Endpoint(server.url, graph=GRAPH)
     evil = '4" } } ; DROP ALL ; SELECT * WHERE { ?s ?p ?o '
-    with pytest.raises(queries.QueryError):
+    with pytest.raises(catalogue.QueryError):
         endpoint.query("most-exempted-statutes", ep, {"network": evil}, home=ROOT)
     assert ep.count() > 0
 
@@ -248,7 +248,7 @@ def test_static_file_server_is_not_a_sparql_endpoint(tmp_path):
         with pytest.raises(endpoint.EndpointError) as html:
             fast(s.base + "/index.html").select("ASK {}")  # POST is 501 here; GET gives the page
         with pytest.raises(endpoint.EndpointError) as put:
-            endpoint.push(ox.Store(), fast(s.base + "/query"), replace=True)
+            upload.push(ox.Store(), fast(s.base + "/query"), replace=True)
     assert "404 Not Found" in str(missing.value) and "no SPARQL endpoint" in str(missing.value)
     assert "answered with text/html, not SPARQL results" in str(html.value)
     assert "Graph Store Protocol" in str(put.value) and "--store" in str(put.value)
@@ -261,7 +261,7 @@ def test_html_answer_is_named_as_not_sparql_results():
     assert "answered with text/html, not SPARQL results" in str(e.value)
 
 
-@pytest.mark.parametrize("mode,words", [("malformed", "not JSON"), ("wrong-shape", "head.vars and results.bindings")])
+@pytest.mark.parametrize("mode,words", [("malformed", "the JSON does not parse"), ("wrong-shape", "head.vars and results.bindings")])
 def test_malformed_results_document(mode, words):
     with FaultServer(mode) as s:
         with pytest.raises(endpoint.EndpointError) as e:
@@ -344,6 +344,14 @@ def test_cli_usage_errors_exit_2():
     assert r.exit_code == 2 and "--endpoint" in r.output
 
 
+def test_endpoint_errors_are_fkgraph_errors_with_their_exit_codes():
+    from fkgraph.errors import FkgraphError, UsageError
+
+    failing, usage = endpoint.EndpointError("http://h/query", "down"), endpoint.EndpointUsageError("http://h/q", "bad")
+    assert isinstance(failing, FkgraphError) and (failing.code, failing.exit_code) == (1, 1)
+    assert isinstance(usage, UsageError) and (usage.code, usage.exit_code) == (2, 2)
+
+
 def test_read_only_server_refuses_push_and_update(built, tmp_path):
     from fkgraph.sparql.serve import write_store
     write_store(built.store, tmp_path / "store")
@@ -351,7 +359,7 @@ def test_read_only_server_refuses_push_and_update(built, tmp_path):
         ep = fast(s.url)
         assert ep.count() == len(built)
         with pytest.raises(endpoint.EndpointError) as e:
-            endpoint.push(built.store, ep, replace=True)
+            upload.push(built.store, ep, replace=True)
         assert "403" in str(e.value)
         with pytest.raises(endpoint.EndpointError) as e:
             ep.update("DELETE WHERE { ?s ?p ?o }")
@@ -359,15 +367,15 @@ def test_read_only_server_refuses_push_and_update(built, tmp_path):
         assert ep.count() == len(built)
 
 
-LISTED = sorted(n for n, q in queries.catalogue(ROOT / "queries").items() if q.lists)
+LISTED = sorted(n for n, q in catalogue.catalogue(ROOT / "queries").items() if q.lists)
 
 
 @pytest.mark.parametrize("name", LISTED)
 def test_list_bearing_queries_give_byte_identical_csv_remotely(name, pushed, built, server):
     """List cells are sorted on both paths, so no GROUP_CONCAT leeway is needed: the CSV is the same."""
-    q = queries.find(name, ROOT / "queries")
+    q = catalogue.find(name, ROOT / "queries")
     values = _param_sets(q)[0]
     local = api.query(name, values, built=built, home=ROOT)
     remote = endpoint.query(name, endpoint.Endpoint(server.url, graph=GRAPH, timeout=60), values, home=ROOT)
     assert local.rows, name
-    assert queries.render(remote, "csv") == queries.render(local, "csv")
+    assert results.render(remote, "csv") == results.render(local, "csv")

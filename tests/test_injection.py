@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from fkgraph import api
-from fkgraph.sparql import queries
+from fkgraph.sparql import binding, catalogue, results
+from fkgraph.sparql.resolve import PARAM_CLASSES, resolver
 from fkgraph import config
 
 from conftest import ROOT
@@ -35,13 +36,13 @@ HOSTILE_VALUES: list[str] = [
 ]
 
 QDIR = config.queries_dir(ROOT)
-CATALOGUE = queries.catalogue(QDIR)
+CATALOGUE = catalogue.catalogue(QDIR)
 REQUIRED = {"trials-exempting": {"provision": "SL § 140"}, "municipality-trials": {"municipality": "Gladsaxe"}}
 
 
 @pytest.fixture(scope="module")
 def resolve(built):
-    return queries.resolver(built.store, api.citation_canonicalizer(built))
+    return resolver(built.store, api.citation_canonicalizer(built))
 
 
 def _term_of(text: str) -> ox.Literal | ox.NamedNode:
@@ -51,7 +52,7 @@ def _term_of(text: str) -> ox.Literal | ox.NamedNode:
     return quads[0].object
 
 
-def check_binding(query: queries.Query, params: dict, resolve, built) -> queries.Rows | None:
+def check_binding(query: catalogue.Query, params: dict, resolve, built) -> results.Rows | None:
     """Run `query` with `params`; return its rows, or None when the values were refused.
 
     Asserts that only QueryError is ever raised, and that what was bound is exactly one VALUES
@@ -60,17 +61,17 @@ def check_binding(query: queries.Query, params: dict, resolve, built) -> queries
     typed text itself for a literal, an IRI of the data (or the typed http IRI) otherwise.
     """
     try:
-        bound = queries.bindings(query, params, resolve)
-    except queries.QueryError:
-        with pytest.raises(queries.QueryError):
-            queries.run(query, built.store, params, resolve)
+        bound = binding.bindings(query, params, resolve)
+    except catalogue.QueryError:
+        with pytest.raises(catalogue.QueryError):
+            results.run(query, built.store, params, resolve)
         return None
-    text = queries.bound_text(query, bound)
+    text = binding.bound_text(query, bound)
     lines = text.split("\n")
     inserted = [l for l in lines if l.startswith("  VALUES ?") and l not in query.text.split("\n")]
     assert len(inserted) == len(bound)
     optional = {p.variable for p in query.params if not p.required}
-    assert "\n".join(l for l in lines if l not in inserted) == queries.simplify_optional_filters(query.text, optional, bound)
+    assert "\n".join(l for l in lines if l not in inserted) == binding.simplify_optional_filters(query.text, optional, bound)
     for line in inserted:
         var, rest = line[len("  VALUES ?"):].split(" ", 1)
         assert rest.startswith("{ ") and rest.endswith(" }")
@@ -80,7 +81,7 @@ def check_binding(query: queries.Query, params: dict, resolve, built) -> queries
         typed = params.get(p.name, p.default)
         if isinstance(term, ox.Literal) and p.kind == "literal":
             assert term.value == typed
-    return queries.run(query, built.store, params, resolve)
+    return results.run(query, built.store, params, resolve)
 
 
 def _is_a(built, term, classes) -> bool:
@@ -97,7 +98,7 @@ def _targets():
 @pytest.mark.parametrize("name,param", list(_targets()))
 def test_hostile_values_are_bound_or_refused(name, param, built, resolve):
     query = CATALOGUE[name]
-    baseline = queries.run(query, built.store, REQUIRED.get(name, {}), resolve)
+    baseline = results.run(query, built.store, REQUIRED.get(name, {}), resolve)
     for value in HOSTILE_VALUES:
         params = {**REQUIRED.get(name, {}), param: value}
         rows = check_binding(query, params, resolve, built)
@@ -108,14 +109,14 @@ def test_hostile_values_are_bound_or_refused(name, param, built, resolve):
         if value == "" and not p.required:
             assert rows.rows == baseline.rows  # an empty value is no value
         elif p.kind == "iri":
-            term = queries.to_term(p, value, resolve)
+            term = binding.to_term(p, value, resolve)
             if value.startswith("http"):
                 assert term == ox.NamedNode(value) and rows.rows == [], value  # no such IRI in the data
             else:
                 # a citation or name found inside the text: bound as that thing's IRI, with the
                 # same rows as giving the IRI itself
-                assert _is_a(built, term, queries.PARAM_CLASSES[p.name]), value
-                assert rows.rows == queries.run(query, built.store, {**params, param: term.value}, resolve).rows
+                assert _is_a(built, term, PARAM_CLASSES[p.name]), value
+                assert rows.rows == results.run(query, built.store, {**params, param: term.value}, resolve).rows
         elif name == "trials" and param == "text":
             assert rows.rows == [r for r in baseline.rows if value.lower() in (r[3] or "").lower()]
 
@@ -123,7 +124,7 @@ def test_hostile_values_are_bound_or_refused(name, param, built, resolve):
 @given(st.text(max_size=60))
 def test_any_text_for_a_literal_parameter_filters_exactly(built, resolve, value):
     query = CATALOGUE["trials"]
-    baseline = queries.run(query, built.store, {}, resolve)
+    baseline = results.run(query, built.store, {}, resolve)
     rows = check_binding(query, {"text": value}, resolve, built)
     if rows is not None:
         assert rows.rows == [r for r in baseline.rows if value.lower() in (r[3] or "").lower()]
@@ -136,22 +137,22 @@ def test_any_text_for_other_parameters_is_bound_or_a_usage_error(built, resolve,
     rows = check_binding(CATALOGUE["most-exempted-statutes"], {param: value}, resolve, built)
     if rows is not None and value.strip():
         p = CATALOGUE["most-exempted-statutes"].param(param)
-        term = queries.to_term(p, value, resolve)
+        term = binding.to_term(p, value, resolve)
         if isinstance(term, ox.NamedNode) and not value.startswith("http"):
             # a resolved name: the IRI is a thing of the expected class in the data
-            assert _is_a(built, term, queries.PARAM_CLASSES[param])
+            assert _is_a(built, term, PARAM_CLASSES[param])
 
 
 @given(st.text(max_size=40))
 def test_any_text_for_a_provision_is_resolved_or_refused(built, resolve, value):
     query = CATALOGUE["trials-exempting"]
     if check_binding(query, {"provision": value}, resolve, built) is not None and not value.startswith("http"):
-        assert _is_a(built, queries.to_term(query.param("provision"), value, resolve), queries.PARAM_CLASSES["provision"])
+        assert _is_a(built, binding.to_term(query.param("provision"), value, resolve), PARAM_CLASSES["provision"])
 
 
 def test_hostile_values_agree_on_rdflib(built, resolve):
     """The bound text of hostile literals means the same on rdflib (which expands \\u escapes
-    before parsing: such values are refused, see queries.to_term)."""
+    before parsing: such values are refused, see binding.to_term)."""
     import rdflib
     g = rdflib.Graph()
     g.parse(data=built.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode(), format="nt")
@@ -159,11 +160,11 @@ def test_hostile_values_agree_on_rdflib(built, resolve):
     syntax = [v for v in HOSTILE_VALUES if len(v) < 200 and any(c in v for c in '"\'{}<>\\\n#?$')]
     for value in syntax + ["læring", "LÆRING"]:
         try:
-            bound = queries.bindings(query, {"text": value, "network": "4"}, resolve)
-        except queries.QueryError:
+            bound = binding.bindings(query, {"text": value, "network": "4"}, resolve)
+        except catalogue.QueryError:
             continue
-        mine = sorted(str(r[1]) for r in queries.run(query, built.store, {"text": value, "network": "4"}, resolve).rows)
-        theirs = sorted(str(r[1]) for r in g.query(queries.bound_text(query, bound)))
+        mine = sorted(str(r[1]) for r in results.run(query, built.store, {"text": value, "network": "4"}, resolve).rows)
+        theirs = sorted(str(r[1]) for r in g.query(binding.bound_text(query, bound)))
         assert mine == theirs, value
     assert mine  # the last value, "LÆRING", matches network 4's trials on learning
 

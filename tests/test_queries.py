@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from fkgraph import api
 from fkgraph.model import iris
-from fkgraph.sparql import queries
+from fkgraph.sparql import binding, catalogue, results
+from fkgraph.sparql.resolve import resolver
 from fkgraph import config
 from fkgraph.model.citations import Provision
 from fkgraph.cli import cli
@@ -22,7 +23,7 @@ from fkgraph.cli import cli
 from conftest import ROOT, seed_lines
 
 QDIR = config.queries_dir(ROOT)
-CATALOGUE = queries.catalogue(QDIR)
+CATALOGUE = catalogue.catalogue(QDIR)
 FK = iris.ONTOLOGY
 B = iris.DEFAULT_BASE
 
@@ -59,6 +60,19 @@ GRLC_VARIABLE = re.compile(r"^(?P<required>_{1,2})(?P<name>[^_]+)_?(?P<type>[a-z
 GRLC_TYPES = {"iri", "number", "literal", "string", "integer", "decimal", "double", "date", "boolean"}
 
 
+def grlc_decorators(text: str) -> dict:
+    """The `#+` lines before the query, read as grlc reads them (YAML), independently of fkgraph."""
+    import yaml
+
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#+"):
+            lines.append(line[2:].removeprefix(" "))
+        elif line.strip() and not line.startswith("#"):
+            break
+    return yaml.safe_load("\n".join(lines)) or {}
+
+
 def run(*args, home=None):
     argv = (["--home", str(home)] if home else []) + list(args)
     return CliRunner().invoke(cli, argv, catch_exceptions=False)
@@ -82,7 +96,7 @@ def test_catalogue_holds_the_issue_queries():
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_decorators_follow_grlc_rules(name):
     query = CATALOGUE[name]
-    meta = queries._decorators(query.text, query.path)
+    meta = grlc_decorators(query.text)
     assert set(meta) <= GRLC_KEYS, set(meta) - GRLC_KEYS
     assert query.summary and len(query.summary) < 120
     assert query.description
@@ -102,9 +116,41 @@ def test_decorators_follow_grlc_rules(name):
     assert set(meta.get("params", {}) or {}) <= names
     for p in query.params:
         if p.default is not None:
-            queries.to_term(p, p.default)  # a default must be a valid value of its own parameter
+            binding.to_term(p, p.default)  # a default must be a valid value of its own parameter
     # the projected columns are what the query returns, in order
     assert query.columns and len(set(query.columns)) == len(query.columns)
+
+
+def test_decorators_of_a_catalogue_in_a_folder(tmp_path):
+    (tmp_path / "by-network.rq").write_text(
+        "#+ summary: Trials by network\n#+ description: >\n#+   One row per trial.\n#+ tags:\n#+   - trials\n"
+        "#+ defaults:\n#+   - kind: dispensation\n#+ enumerate:\n#+   - kind:\n#+     - dispensation\n#+     - fritagelse\n"
+        "#+ params:\n#+   network: the network, e.g. 4\n"
+        "# a plain comment\n"
+        "SELECT ?trial (COUNT(?x) AS ?n) WHERE { ?trial ?p ?_network_iri ; ?k ?__kind . FILTER(?n > ?__minimum_integer) }\n",
+        encoding="utf-8")
+    (tmp_path / "plain.rq").write_text("SELECT ?s WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    found = catalogue.catalogue(tmp_path)
+    assert sorted(found) == ["by-network", "plain"]
+    q = found["by-network"]
+    assert (q.summary, q.description, q.tags, q.columns) == ("Trials by network", "One row per trial.", ["trials"], ["trial", "n"])
+    assert [(p.name, p.variable, p.required, p.kind) for p in q.params] == [
+        ("network", "_network_iri", True, "iri"), ("kind", "__kind", False, "literal"),
+        ("minimum", "__minimum_integer", False, "integer")]
+    kind = q.param("kind")
+    assert kind.default == "dispensation" and kind.enum == ("dispensation", "fritagelse")
+    assert q.param("network").description == "the network, e.g. 4"
+    assert "-p network=4" in catalogue.describe(q) and found["plain"].params == []
+    assert catalogue.find("plain", tmp_path).text == found["plain"].text
+    (tmp_path / "broken.rq").write_text("#+ summary: [unclosed\nSELECT * WHERE {}\n", encoding="utf-8")
+    with pytest.raises(catalogue.QueryError, match="broken.rq: the #\\+ decorators are not valid YAML"):
+        catalogue.catalogue(tmp_path)
+
+
+def test_query_errors_are_usage_errors():
+    from fkgraph.errors import UsageError
+
+    assert issubclass(catalogue.QueryError, UsageError) and catalogue.QueryError("x").exit_code == 2
 
 
 @pytest.fixture(scope="module")
@@ -157,9 +203,9 @@ def _norm(v) -> str:
 @pytest.mark.parametrize("name,params", CASES, ids=[f"{n}-{'-'.join(p.values()) or 'defaults'}" for n, p in CASES])
 def test_same_rows_in_pyoxigraph_and_rdflib(name, params, built, rdflib_graph):
     query = CATALOGUE[name]
-    resolve = queries.resolver(built.store, api.citation_canonicalizer(built))
-    text = queries.bound_text(query, queries.bindings(query, params, resolve))
-    mine = queries.run(query, built.store, params, resolve)
+    resolve = resolver(built.store, api.citation_canonicalizer(built))
+    text = binding.bound_text(query, binding.bindings(query, params, resolve))
+    mine = results.run(query, built.store, params, resolve)
     assert mine.columns == query.columns
     result = rdflib_graph.query(text)
     theirs = [[_norm(None if t is None else str(t)) for t in row] for row in result]
@@ -177,21 +223,21 @@ def test_simplified_optional_filters_give_the_same_rows(name, params, built):
     import dataclasses
 
     query = CATALOGUE[name]
-    resolve = queries.resolver(built.store, api.citation_canonicalizer(built))
-    bound = queries.bindings(query, params, resolve)
-    simplified = queries.bound_text(query, bound)
-    as_written = queries.bound_text(dataclasses.replace(
+    resolve = resolver(built.store, api.citation_canonicalizer(built))
+    bound = binding.bindings(query, params, resolve)
+    simplified = binding.bound_text(query, bound)
+    as_written = binding.bound_text(dataclasses.replace(
         query, params=[dataclasses.replace(p, required=True) for p in query.params]), bound)
     for p in query.params:
         if not p.required and p.variable not in bound:
             assert not re.search(rf"!\s*BOUND\s*\(\s*\?{p.variable}\s*\)\s*\|\|", simplified)
-    if queries._OPTIONAL_FILTER.search(query.text):
+    if re.search(r"FILTER\s*\(\s*!\s*BOUND\s*\(\s*\?__", query.text, re.I):
         assert simplified != as_written
 
     def rows(text):
         result = built.store.query(text)
         names = [v.value for v in result.variables]
-        return sorted(tuple(_norm(queries.value(s[v])) for v in names) for s in result)
+        return sorted(tuple(_norm(results.value(s[v])) for v in names) for s in result)
     assert rows(simplified) == rows(as_written)
 
 
@@ -219,28 +265,28 @@ def _statute(abbr):
      iris.mint("network", programme="frikommune-ii", network=7)),
 ])
 def test_parameters_resolve_what_users_type(param, typed, expected, built):
-    p = queries.Param(name=param, variable=f"_{param}_iri", required=True, kind="iri")
-    resolve = queries.resolver(built.store, api.citation_canonicalizer(built))
-    assert queries.to_term(p, typed, resolve) == ox.NamedNode(expected)
+    p = catalogue.Param(name=param, variable=f"_{param}_iri", required=True, kind="iri")
+    resolve = resolver(built.store, api.citation_canonicalizer(built))
+    assert binding.to_term(p, typed, resolve) == ox.NamedNode(expected)
 
 
 @pytest.mark.parametrize("param,typed", [("network", "159"), ("municipality", "4"), ("statute", "Gladsaxe"),
                                          ("provision", "SL § 9999"), ("network", "LAB")])
 def test_a_value_of_the_wrong_kind_is_a_usage_error(param, typed, built):
-    p = queries.Param(name=param, variable=f"_{param}_iri", required=True, kind="iri")
-    resolve = queries.resolver(built.store, api.citation_canonicalizer(built))
-    with pytest.raises(queries.QueryError, match=param):
-        queries.to_term(p, typed, resolve)
+    p = catalogue.Param(name=param, variable=f"_{param}_iri", required=True, kind="iri")
+    resolve = resolver(built.store, api.citation_canonicalizer(built))
+    with pytest.raises(catalogue.QueryError, match=param):
+        binding.to_term(p, typed, resolve)
 
 
 def test_bad_parameters_are_usage_errors(built):
-    with pytest.raises(queries.QueryError, match="needs parameter provision"):
+    with pytest.raises(catalogue.QueryError, match="needs parameter provision"):
         q("trials-exempting", {}, built)
-    with pytest.raises(queries.QueryError, match="no parameter 'netwrk'"):
+    with pytest.raises(catalogue.QueryError, match="no parameter 'netwrk'"):
         q("most-exempted-statutes", {"netwrk": "4"}, built)
-    with pytest.raises(queries.QueryError, match="not one of"):
+    with pytest.raises(catalogue.QueryError, match="not one of"):
         q("most-exempted-statutes", {"kind": "exemption"}, built)
-    with pytest.raises(queries.QueryError, match="whole number"):
+    with pytest.raises(catalogue.QueryError, match="whole number"):
         q("shared-provisions", {"minimum": "two"}, built)
 
 
@@ -426,8 +472,8 @@ def test_made_permanent_rows_on_a_small_graph():
               ["recommended-permanent", "https://example.org/outcome/y", "Uden forsøg", None, None, None]]),
         ({"kind": "not-continued"}, [["not-continued", "https://example.org/outcome/z", None, None, "https://example.org/trial/b", "Forsøg B"]]),
     ]:
-        assert queries.run(query, store, params).rows == want
-        text = queries.bound_text(query, queries.bindings(query, params))
+        assert results.run(query, store, params).rows == want
+        text = binding.bound_text(query, binding.bindings(query, params))
         theirs = sorted([[None if t is None else str(t) for t in row] for row in g.query(text)], key=repr)
         assert theirs == sorted([[None if v is None else str(v) for v in r] for r in want], key=repr)
 
@@ -489,10 +535,25 @@ def test_every_output_format(fmt, built):
         assert [json.loads(l) for l in out.splitlines()] == expected.dicts()
     elif fmt == "markdown":
         lines = out.splitlines()
-        assert lines[0] == "| statute | title | trials | provisions |" and lines[1].startswith("|---")
+        assert [c.strip() for c in lines[0].strip("|").split("|")] == expected.columns
+        assert lines[1].startswith("|:--") and lines[1].endswith("--:|")  # text left, counts right
         assert len(lines) == 2 + len(expected.rows)
     else:
-        assert out.splitlines()[0].split() == expected.columns
+        lines = out.splitlines()
+        assert lines[0].split() == expected.columns and set(lines[1].replace(" ", "")) == {"-"}
+        assert len(lines) == 2 + len(expected.rows)
+        # numbers right-aligned: the last column (provisions, a count) ends each line
+        assert all(l.rstrip().endswith(str(r[-1])) for l, r in zip(lines[2:], expected.rows))
+
+
+def test_table_keeps_values_as_given():
+    rows = results.Rows(["code", "n", "name"], [["0159", 4, "a | b"], ["0851", 12, None]])
+    table = results.render(rows, "table").splitlines()
+    assert table[2].split() == ["0159", "4", "a", "|", "b"] and table[3].split() == ["0851", "12"]
+    assert table[2].index("4") == table[3].index("12") + 1  # right-aligned
+    md = results.render(rows, "markdown").splitlines()
+    assert len(md) == 4 and "| a \\| b" in md[2]  # a | in a cell does not split it
+    assert [c.strip() for c in md[3].strip("|").split("|")] == ["0851", "12", ""]
 
 
 @pytest.mark.parametrize("args,message", [
@@ -522,14 +583,14 @@ def test_list_columns_tolerate_case_spacing_and_quotes(tmp_path):
     f = tmp_path / "x.rq"
     f.write_text("SELECT ?a (group_concat( DISTINCT STR(?b) ;\n  separator = ';' ) as ?bs)\n"
                  "  (GROUP_CONCAT(?c; separator=\"|\") AS ?cs) (COUNT(?d) AS ?n)\nWHERE { ?a ?b ?c }\n")
-    x = queries.load(f)
+    x = catalogue.load(f)
     assert x.columns == ["a", "bs", "cs", "n"] and x.lists == ["bs"]
 
 
 def test_natural_key_orders_numbers_numerically():
-    assert sorted(["§ 140", "§ 9", "§ 48"], key=queries.natural_key) == ["§ 9", "§ 48", "§ 140"]
-    assert sorted(["SL § 140", "SL § 52, stk. 3"], key=queries.natural_key) == ["SL § 52, stk. 3", "SL § 140"]
-    assert sorted(["10", "4"], key=queries.natural_key) == ["4", "10"]
+    assert sorted(["§ 140", "§ 9", "§ 48"], key=results.natural_key) == ["§ 9", "§ 48", "§ 140"]
+    assert sorted(["SL § 140", "SL § 52, stk. 3"], key=results.natural_key) == ["SL § 52, stk. 3", "SL § 140"]
+    assert sorted(["10", "4"], key=results.natural_key) == ["4", "10"]
 
 
 @pytest.mark.parametrize("name", sorted(LISTS))
@@ -539,10 +600,10 @@ def test_every_list_cell_of_the_default_output_is_sorted(name, built):
     assert cells, f"{name} gave no list cells on the real data"
     for cell in cells:
         items = cell.split(";")
-        assert items == sorted(items, key=lambda t: (queries.natural_key(t), t)), cell
+        assert items == sorted(items, key=lambda t: (results.natural_key(t), t)), cell
 
 
 def test_sort_lists_leaves_empty_cells_and_other_columns_alone():
-    x = queries.Query(name="x", path=QDIR / "x.rq", text="", columns=["a", "l"], lists=["l"])
-    rows = queries.sort_lists(x, queries.Rows(["a", "l"], [["b;a", "10;4;SL § 9"], ["z;y", None], ["", ""]]))
+    x = catalogue.Query(name="x", path=QDIR / "x.rq", text="", columns=["a", "l"], lists=["l"])
+    rows = results.sort_lists(x, results.Rows(["a", "l"], [["b;a", "10;4;SL § 9"], ["z;y", None], ["", ""]]))
     assert rows.rows == [["b;a", "4;10;SL § 9"], ["z;y", None], ["", ""]]

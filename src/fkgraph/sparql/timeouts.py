@@ -6,8 +6,8 @@ write, nothing is serialised), evaluates the query and sends the rows back throu
 parent waits at most `timeout` seconds and otherwise kills the child (SIGKILL) and raises
 QueryTimeout. Without a timeout nothing of this happens: the query runs in the calling process.
 
-Measured on the real data (2 shared cores): the fork, the pipe and the pickled rows add about
-10-30 ms to a query; that is why it is only used when a timeout is asked for. Needs `fork`
+The fork, the pipe and the pickled rows cost a little on every query, so this is only used when
+a timeout is asked for. Needs `fork`
 (Linux, macOS); elsewhere the query runs in-process and the timeout cannot be enforced.
 """
 from __future__ import annotations
@@ -17,8 +17,10 @@ import pickle
 import time
 from typing import Any, Callable
 
+from fkgraph.errors import BusyError
 
-class QueryTimeout(TimeoutError):
+
+class QueryTimeout(BusyError, TimeoutError):
     """The query ran longer than its timeout and was stopped; nothing was returned."""
 
     def __init__(self, what: str, seconds: float):
