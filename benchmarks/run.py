@@ -8,11 +8,11 @@ For each size, the parent writes the synthetic graph once (fkgraph.scale.synth, 
 violations of each kind) as N-Triples, then runs each side in its own subprocess, one after the
 other, so that peak RSS (resource.getrusage) belongs to one side only:
 
-- fkgraph, load path: load the same N-Triples file into pyoxigraph (graph.load_sorted, what
+- fkgraph, load path: load the same N-Triples file into pyoxigraph (fkgraph.rdf.store.load, what
   every command does from the build cache), validate with the fast engine (fkgraph.scale.engine),
-  every stored query in queries/*.rq through fkgraph.sparql.queries, Turtle export through
+  every stored query in queries/*.rq through fkgraph.sparql.results, Turtle export through
   fkgraph.rdf.serialize (written atomically to a temporary file).
-- fkgraph, build path, in a process of its own: graph.build from the synthetic records (the path
+- fkgraph, build path, in a process of its own: mapping.build from the synthetic records (the path
   a first `fkgraph build` takes), validate, Turtle export. fkgraph's peak RSS is the higher of
   the two paths'.
 - baseline: rdflib parses the same N-Triples text, pyshacl.validate with its defaults (shapes and
@@ -27,7 +27,7 @@ targets are checked on the largest size and printed as met or MISSED with their 
 
 Parity: the fast engine's results are compared with pyshacl's by (focus node, path, component,
 source shape): on the full graph when the baseline's validation finished inside its cap, and
-always on a small graph (--parity-trials) from the same generator, through fkgraph.shacl.validate with
+always on a small graph (--parity-trials) from the same generator, through fkgraph.shacl.engine with
 both engines; the injected violations must all be reported. When pyshacl's defaults hit their cap,
 an untimed pyshacl run with each SPARQL text parsed once stands in for them (--parity-timeout);
 `--parity-of RESULTS.json` runs just that afterwards, on the same seeded graph, for the sizes of a
@@ -167,12 +167,13 @@ def peak_rss_kb() -> int:
 
 def stored_queries():
     """(name, bound query text, values) for every stored query, in name order."""
-    from fkgraph.sparql import queries
+    from fkgraph.sparql.binding import bindings, bound_text
+    from fkgraph.sparql.catalogue import catalogue
 
     out = []
-    for name, q in sorted(queries.catalogue(QUERIES).items()):
+    for name, q in sorted(catalogue(QUERIES).items()):
         values = {p.name: EXAMPLE_VALUES[p.name] for p in q.params if p.required and p.default is None}
-        text = queries.bound_text(q, queries.bindings(q, values))
+        text = bound_text(q, bindings(q, values))
         out.append((name, q, text, values))
     return out
 
@@ -192,16 +193,17 @@ def result_keys(results: list[dict]) -> list[list[str]]:
 def side_fkgraph(args) -> dict:
     """The load path (what every command does from the build cache, and `fkgraph validate FILE`):
     load the N-Triples file the baseline parses, validate, every stored query, Turtle export."""
-    from fkgraph.rdf import graph
-    from fkgraph.sparql import queries
+    from fkgraph.rdf.store import load
+    from fkgraph.sparql import results
     from fkgraph.rdf.serialize import export
-    from fkgraph.shacl.validate import validate
+    from fkgraph.scale.engine import run_shacl
+    from fkgraph.shacl.engine import validate
 
     steps: dict[str, float | None] = {}
-    steps["load"], store = timed(lambda: graph.load_sorted(args.nt))
-    steps["validate"], report = timed(lambda: validate(store, SHAPES, ONTOLOGY, engine="fast"))
+    steps["load"], store = timed(lambda: load(args.nt))
+    steps["validate"], report = timed(lambda: validate(store, SHAPES, ONTOLOGY, engine=run_shacl, name="fast"))
     for name, q, _text, values in stored_queries():
-        steps[f"query {name}"], _ = timed(lambda: len(queries.run(q, store, values).rows), args.timeout)
+        steps[f"query {name}"], _ = timed(lambda: len(results.run(q, store, values).rows), args.timeout)
     with tempfile.TemporaryDirectory() as tmp:
         steps["export turtle"], _ = timed(lambda: export(store, Path(tmp) / "fkgraph.ttl", "turtle"))
     return {"steps": steps, "triples": len(store), "peak_rss_kb": peak_rss_kb(),
@@ -210,23 +212,24 @@ def side_fkgraph(args) -> dict:
 
 def side_fkgraph_build(args) -> dict:
     """The build path, in a process of its own so that its peak RSS is its own (what a first
-    `fkgraph build` does): the synthetic records → graph.build → validate → Turtle export. The
+    `fkgraph build` does): the synthetic records → mapping.build → validate → Turtle export. The
     records are dropped before validating: `validate(store)` needs the store only."""
     import gc
 
-    from fkgraph.rdf import graph
+    from fkgraph.rdf import mapping
     from fkgraph.scale import synth
     from fkgraph.rdf.serialize import export
-    from fkgraph.shacl.validate import validate
+    from fkgraph.scale.engine import run_shacl
+    from fkgraph.shacl.engine import validate
 
     steps: dict[str, float | None] = {}
     # the injected list is not kept: made among the records, it would keep their heap resident
     records = synth.generate(args.n, args.seed, args.inject)[0]
-    steps["build"], built = timed(lambda: graph.build(records, base=BASE))
+    steps["build"], built = timed(lambda: mapping.build(records, base=BASE))
     store = built.store
     del built, records
     gc.collect()  # the records hold reference cycles
-    steps["validate after build"], report = timed(lambda: validate(store, SHAPES, ONTOLOGY, engine="fast"))
+    steps["validate after build"], report = timed(lambda: validate(store, SHAPES, ONTOLOGY, engine=run_shacl, name="fast"))
     with tempfile.TemporaryDirectory() as tmp:
         export(store, Path(tmp) / "fkgraph.ttl", "turtle")
     return {"steps": steps, "triples": len(store), "peak_rss_kb": peak_rss_kb(), "results": len(report.results)}
@@ -256,11 +259,12 @@ def pyshacl_check(g):
 
 def side_fkgraph_validate(args) -> dict:
     """Parity only: the load path's load and validate, nothing timed for the tables."""
-    from fkgraph.rdf import graph
-    from fkgraph.shacl.validate import validate
+    from fkgraph.rdf.store import load
+    from fkgraph.scale.engine import run_shacl
+    from fkgraph.shacl.engine import validate
 
-    store = graph.load_sorted(args.nt)
-    report = validate(store, SHAPES, ONTOLOGY, engine="fast")
+    store = load(args.nt)
+    report = validate(store, SHAPES, ONTOLOGY, engine=run_shacl, name="fast")
     return {"triples": len(store), "peak_rss_kb": peak_rss_kb(),
             "results": result_dicts(report)}
 
@@ -371,19 +375,20 @@ def injected_missed(injected, results: list[dict]) -> list[str]:
 
 
 def parity_small(trials: int, seed: int, inject: int) -> dict:
-    """Both engines through fkgraph.shacl.validate on a small graph; every injected violation found."""
+    """Both engines through fkgraph.shacl.engine on a small graph; every injected violation found."""
     import importlib
 
-    from fkgraph.rdf import graph
+    from fkgraph.rdf import mapping
     from fkgraph.scale import synth
-    validate = importlib.import_module("fkgraph.shacl.validate").validate
+    from fkgraph.scale.engine import run_shacl
+    validate = importlib.import_module("fkgraph.shacl.engine").validate
 
     records, injected = synth.generate(trials, seed, max(1, inject))
-    built = graph.build(records, base=BASE)
+    built = mapping.build(records, base=BASE)
     keys, times = {}, {}
     for engine in ("pyshacl", "fast"):
         t0 = time.perf_counter()
-        rep = validate(built, SHAPES, ONTOLOGY, engine=engine)
+        rep = validate(built, SHAPES, ONTOLOGY, engine={"fast": run_shacl}.get(engine, engine), name=engine)
         times[engine] = time.perf_counter() - t0
         keys[engine] = sorted(r.key() for r in rep.results)
     missed = injected_missed(injected, [dict(focus=f, source_shape=s) for f, _p, _c, s in keys["fast"]])
@@ -660,7 +665,7 @@ def growth(sizes: dict) -> dict:
 
 
 def _save(path: Path, report: dict) -> None:
-    from fkgraph.rdf.serialize import atomic_write
+    from fkgraph.fsio import atomic_write
 
     with atomic_write(path) as f:
         f.write((json.dumps(report, indent=2) + "\n").encode("utf-8"))

@@ -12,7 +12,7 @@ import pyoxigraph
 import pytest
 from click.testing import CliRunner
 
-from fkgraph.rdf import graph
+from fkgraph.rdf import mapping
 from fkgraph.scale import synth
 from fkgraph.cli import cli
 
@@ -45,7 +45,7 @@ def test_shape_of_the_data():
     cites = [c for t in records.trials for ex in t.get("exemptions", []) for c in ex["cites"]]
     assert any("stk." not in c for c in cites) and any("nr." in c for c in cites) and any("pkt." in c for c in cites)
     assert records.applications and records.evaluations
-    built = graph.build(records)
+    built = mapping.build(records)
     per_trial = len(built.store) / len(records.trials)
     assert 25 < per_trial < 90, per_trial  # the real data: ~6k triples for 82 trials
 
@@ -162,6 +162,7 @@ def _results_file(tmp_path, sizes: dict) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_benchmark_parity_of_refuses_a_file_of_another_graph_before_writing_anything(tmp_path):
     """A results file whose graph the generator no longer gives (another generator version) is
     refused with both counts named; a size before it that checks out is not written either."""
@@ -176,6 +177,7 @@ def test_benchmark_parity_of_refuses_a_file_of_another_graph_before_writing_anyt
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_benchmark_parity_of_refuses_other_code_than_was_timed(tmp_path):
     """The same graph, but the fast engine now reports another number of results than the timed
     run recorded: refused, naming both numbers; and a reference run without a cap is refused."""
@@ -205,7 +207,7 @@ def test_benchmark_reference_parity_is_pyshacl_with_each_text_parsed_once():
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     records, injected = synth.generate(40, 5, 1)
-    data = rdflib.Graph().parse(data=graph.build(records, base=bench.BASE).store.dump(
+    data = rdflib.Graph().parse(data=mapping.build(records, base=bench.BASE).store.dump(
         format=pyoxigraph.RdfFormat.N_TRIPLES, from_graph=pyoxigraph.DefaultGraph()).decode(), format="nt")
     shapes = rdflib.Graph().parse(bench.SHAPES)
     ontology = rdflib.Graph().parse(bench.ONTOLOGY)
@@ -237,6 +239,7 @@ def test_benchmark_reference_parity_is_pyshacl_with_each_text_parsed_once():
     assert len(set(parses)) <= len(list(shapes.subjects(sh.select, None)))
 
 
+@pytest.mark.slow
 def test_benchmark_injected_missed_names_each_violation_no_result_reports():
     """The full-size check that every injected violation is reported: by trial and by the shape
     that must catch it, so a result from another shape at the same trial does not count."""
@@ -256,18 +259,20 @@ def test_benchmark_injected_missed_names_each_violation_no_result_reports():
     assert len(bench.injected_missed(injected, [])) == len(injected)
 
 
+@pytest.mark.slow
 def test_benchmark_injected_missed_is_empty_on_what_the_fast_engine_reports():
     """Against the real engine's results on a graph with every kind injected: none missed, so
     the IRIs injected_missed looks for are the ones validation reports."""
     pytest.importorskip("shacl")
     import importlib.util
 
-    from fkgraph.shacl.validate import validate
+    from fkgraph.scale.engine import run_shacl
+    from fkgraph.shacl.engine import validate
 
     spec = importlib.util.spec_from_file_location("fkgraph_benchmark", ROOT / "benchmarks" / "run.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     records, injected = synth.generate(40, 1, 1)
-    rep = validate(graph.build(records, base=bench.BASE), bench.SHAPES, bench.ONTOLOGY, engine="fast")
+    rep = validate(mapping.build(records, base=bench.BASE), bench.SHAPES, bench.ONTOLOGY, engine=run_shacl)
     results = [dict(focus=r.focus, source_shape=r.source_shape) for r in rep.results]
     assert len(injected) >= 6 and bench.injected_missed(injected, results) == []

@@ -5,7 +5,7 @@ world) and, on the node fkt:test, what validation must report: `sh:conforms true
 `sh:conforms false` with one `fkt:expect [ sh:focusNode …; sh:sourceShape …;
 sh:sourceConstraintComponent …; sh:resultPath …; sh:value … ]` per expected result. The full
 result set is compared: nothing missing, nothing extra. Every fixture runs through pyshacl (the
-reference) and every other engine of fkgraph.shacl.validate.ENGINES ("fast": fkgraph.scale.engine), which
+reference) and every other engine of ENGINES below ("fast": fkgraph.scale.engine), which
 must agree with it exactly.
 """
 from __future__ import annotations
@@ -22,8 +22,18 @@ from rdflib import RDF, Namespace
 from rdflib.util import from_n3
 
 from fkgraph import api
-from fkgraph.rdf import graph
-from fkgraph.shacl.validate import ENGINES, SH, Report, validate
+from fkgraph.rdf.store import label
+from fkgraph.rdf.terms import term
+from fkgraph.scale.engine import run_shacl
+from fkgraph.shacl import engine as shacl_engine
+from fkgraph.shacl.report import SH, Report
+
+#: The engines by name, as api.validate picks them
+ENGINES = {"pyshacl": "pyshacl", "fast": run_shacl}
+
+
+def validate(target, shapes, ontology, engine: str) -> Report:
+    return shacl_engine.validate(target, shapes, ontology, engine=ENGINES.get(engine, engine), name=engine)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -244,21 +254,21 @@ def test_removing_a_member_names_the_trial_and_the_municipality(real):
         "PREFIX fk: <https://w3id.org/fkgraph/ontology#> PREFIX org: <http://www.w3.org/ns/org#> "
         "SELECT ?trial ?municipality ?network WHERE { ?trial fk:municipality ?municipality ; fk:network ?network . "
         "?network org:hasMember ?municipality } ORDER BY ?trial ?municipality LIMIT 1")))
-    store.remove(ox.Quad(sol["network"], graph.term("org:hasMember"), sol["municipality"], ox.DefaultGraph()))
+    store.remove(ox.Quad(sol["network"], term("org:hasMember"), sol["municipality"], ox.DefaultGraph()))
     report = validate(store, SHAPES, ONTOLOGY, engine="fast")
     assert not report.conforms
     hits = [r for r in report.results if r.source_shape == FKSH + "TrialMunicipalitiesInNetwork"]
     assert any(r.focus == sol["trial"].value and r.value == sol["municipality"].value for r in hits), report.text()
     text = report.text()
     assert sol["trial"].value in text and sol["municipality"].value in text
-    muni_name = graph.label(store, sol["municipality"])
+    muni_name = label(store, sol["municipality"])
     assert muni_name and muni_name in text
 
 
 def test_validate_reports_render_in_every_format(real):
     store = ox.Store()
     store.extend(real.store.quads_for_pattern(None, None, None, None))
-    trial = next(iter(store.quads_for_pattern(None, graph.term("fk:status"), None, None)))
+    trial = next(iter(store.quads_for_pattern(None, term("fk:status"), None, None)))
     store.remove(trial)
     report = validate(real.__class__(store=store, records=real.records, base=real.base), SHAPES, ONTOLOGY, engine="fast")
     assert not report.conforms
@@ -281,6 +291,20 @@ def test_validate_reports_render_in_every_format(real):
     assert data["conforms"] is False and data["results"][0]["source_shape"].endswith("TrialStatusRequired")
     with pytest.raises(ValueError):
         report.render("yaml")
+
+
+def test_a_cached_build_finds_the_records_only_when_asked(tmp_path, monkeypatch, real):
+    """Origins come from the mapping itself; a build loaded from the cache maps its records again
+    only when a report asks where a node came from."""
+    monkeypatch.setenv("FKGRAPH_CACHE", str(tmp_path))
+    api.build(ROOT)
+    cached = api.build(ROOT)
+    assert list(tmp_path.glob("build-*.nt")) and cached._origins is None and callable(cached._records)
+    assert cached.origins == real.origins and len(real.origins) > 100
+    trial = next(iri for iri in real.origins if "/id/trial/" in iri)
+    file, line = real.origins[trial]
+    assert file.startswith("data/") and file.endswith(".yaml") and line > 1
+    assert real.origin(trial) == f"{file}:{line}" and real.origin("http://example.org/none") == ""
 
 
 def test_unknown_engine_is_refused(real):

@@ -1,4 +1,4 @@
-"""The fast validation engine: the `shacl` package (Rust) behind fkgraph.shacl.validate's engine interface.
+"""The fast validation engine: the `shacl` package (Rust) behind fkgraph.shacl.engine's engine interface.
 
 `fkgraph validate --engine fast` (or `validate(..., engine="fast")`) lands here. pyshacl stays the
 reference; this engine must report exactly what pyshacl reports, by focus node, path, constraint
@@ -16,16 +16,16 @@ How it runs, and why:
   `[ sh:path ( rdf:type [ sh:zeroOrMorePath rdfs:subClassOf ] ) ; sh:hasValue C ]`
   (benchmarks/README.md, "Which shapes cost what").
 - SHACL-SPARQL constraints run as one query each on the pyoxigraph store, with `$this` joined to
-  the shape's target class, not once per focus node. Two measured reasons (benchmarks/README.md):
+  the shape's target class, not once per focus node. Two reasons (measured in benchmarks/README.md):
   `shacl` 0.3.4 evaluates a constraint per focus node without using `$this` to drive the join, so
-  four of the fkgraph constraints grow quadratically (220 s at 10k trials); and it compares
+  four of the fkgraph constraints grow quadratically; and it compares
   xsd:date values wrongly (`?a < ?b`, `!=`, YEAR() on two xsd:date literals are never true), which
   silently dropped every fksh:TrialStartInProgrammePeriod violation. A constraint this cannot run
   as a join (a target other than sh:targetClass, a property shape, a SELECT that does not project
   `$this`) is left to `shacl`. The joins run in a second thread while `shacl` works (both release
   the GIL).
 
-Results are returned in the engine interface of fkgraph.shacl.validate: one dict per result with rdflib
+Results are returned in the engine interface of fkgraph.shacl.engine: one dict per result with rdflib
 terms (focus, path, value, component, severity, source_shape, message, message_da). Terms from
 the shapes graph (a blank-node source shape or a complex `sh:path`) are mapped back to the nodes of
 the caller's rdflib shapes graph, so they compare equal to pyshacl's.
@@ -45,12 +45,15 @@ from typing import Any
 
 import pyoxigraph as ox
 
-SH = "http://www.w3.org/ns/shacl#"
+from fkgraph.errors import UsageError
+from fkgraph.rdf.terms import PREFIXES
+from fkgraph.shacl.report import SH
+
 SHACL_VERSION = "0.3.4"
 _TARGETS = ("targetNode", "targetSubjectsOf", "targetObjectsOf", "target", "path")
 
 
-class EngineUnavailable(ImportError):
+class EngineUnavailable(UsageError, ImportError):
     """The fast engine's package is not installed; the message names the extra to install."""
 
 
@@ -110,7 +113,7 @@ def _prefixes(shapes_g) -> str:
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(_declared(shapes_g).items()))
 
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = PREFIXES["rdf"] + "type"
 _TYPED_THIS = re.compile(
     r"\b(?i:WHERE)\s*\{\s*[?$]this\s+(a|<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*)\s+(<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*)\s*[;.]")
 
@@ -241,14 +244,13 @@ def _messages(shapes_g, owner) -> dict[str, str]:
 # ---- running ---------------------------------------------------------------------------------------
 
 def run_shacl(store: ox.Store, shapes_g, ont_g=None) -> list[dict]:
-    """Validate the store's default graph; one dict per result in fkgraph.shacl.validate's format.
+    """Validate the store's default graph; one dict per result in fkgraph.shacl.engine's format.
 
     The SPARQL constraints run on the store in a second thread while `shacl` validates the core
     constraints: both pyoxigraph's query evaluation and `shacl` release the GIL, so the two
     overlap on a machine with more than one core. The data reaches `shacl` as an N-Triples file
     in a temporary directory, written by pyoxigraph itself (`Store.dump` to a path): no copy of
-    it is ever a Python object (at 100k trials the text is 548 MB; as bytes, then str, then the
-    str with the ontology appended, then the UTF-8 view `shacl` borrows, it cost about 2 GB).
+    it is ever a Python object, which at scale cost several times the text's size.
     """
     import rdflib
 
@@ -293,8 +295,8 @@ def run_shacl(store: ox.Store, shapes_g, ont_g=None) -> list[dict]:
 
 def _return_freed_memory() -> None:
     """`shacl` validates on worker threads, each with a malloc arena of its own: what they free
-    stays resident and cannot serve this thread's next allocations (at 100k trials, 110 MB that
-    the largest stored query then added on top). glibc's malloc_trim hands it back to the OS."""
+    stays resident and cannot serve this thread's next allocations. glibc's malloc_trim hands it
+    back to the OS."""
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None).malloc_trim(0)

@@ -75,7 +75,7 @@ def _source(rng: random.Random) -> list[dict]:
 
 def generate(trials: int = 1000, seed: int = 0, inject: int = 0, progress=None) -> tuple[Records, list[Injected]]:
     """Records with `trials` trials (sub-trials included); `inject` violations of each kind.
-    `progress(stage, done, total)` hears every thousand trials (see fkgraph.rdf.graph.Progress)."""
+    `progress(stage, done, total)` hears every thousand trials (see fkgraph.rdf.store.Progress)."""
     rng = random.Random(seed)
     rec = Records(root=Path("<synth>"))
     rec.sources = [_rec(id=d, file=f"{d}.txt", kind="report", line_count=n, title={"da": f"Kilde {d}", "en": f"Source {d}"}) for d, n in SOURCES]
@@ -191,7 +191,7 @@ def write(path: str | Path, trials: int = 1000, seed: int = 0, inject: int = 0, 
     .ttl, .jsonld, optionally .gz). Returns (path written, number of triples, injected violations).
 
     Same arguments, same bytes: the generator is seeded and the writers are deterministic."""
-    from fkgraph.rdf import graph
+    from fkgraph.rdf import mapping
     from fkgraph.model import iris
     from fkgraph.rdf.serialize import export as export_store, format_for
 
@@ -200,10 +200,10 @@ def write(path: str | Path, trials: int = 1000, seed: int = 0, inject: int = 0, 
     if inject < 0:
         raise ValueError(f"--inject {inject}: give 0 or more violations of each kind")
     records, injected = generate(trials, seed, inject, progress)
-    built = graph.build(records, base=base or iris.DEFAULT_BASE, progress=progress)
+    built = mapping.build(records, base=base or iris.DEFAULT_BASE, progress=progress)
     if progress:
         progress("writing", 0, 1)
-    written = export_store(built.store, path, fmt or format_for(path))  # sorted: see graph.ordered_store
+    written = export_store(built.store, path, fmt or format_for(path))  # sorted at write time
     if progress:
         progress("writing", 1, 1)
     return written, len(built.store), injected
