@@ -32,12 +32,13 @@ SCRIPT = r'''
 import hashlib, importlib, sys, types
 from pathlib import Path
 from fkgraph import api
-from fkgraph.rdf import graph
+from fkgraph.rdf import mapping
 from fkgraph.scale import synth
+from fkgraph import fsio
 ex = importlib.import_module("fkgraph.rdf.serialize")
 mode, out, seed = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 records, _ = synth.generate(trials=TRIALS, seed=seed)
-built = graph.build(records)
+built = mapping.build(records)
 if mode == "build":
     # The real build_to (lock, serialise, atomic write) on the synthetic graph; validation is
     # tested elsewhere and would take minutes at this size.
@@ -46,7 +47,7 @@ if mode == "build":
     # export() lets pyoxigraph write into the atomic temporary file: slow its writes down and
     # announce the first one, so the test can kill the build mid-file
     digest = hashlib.sha256(ex.turtle(built.store)).hexdigest()  # what the file must hold
-    real_atomic = ex.atomic_write
+    real_atomic = fsio.atomic_write
     class Slow:
         def __init__(self, f):
             self.f, self.n = f, 0
@@ -65,12 +66,12 @@ if mode == "build":
     def slow_atomic(path, mode="wb"):
         with real_atomic(path, mode) as f:
             yield Slow(f)
-    ex.atomic_write = slow_atomic
+    ex.atomic_write = slow_atomic  # the name export() writes through
     api.build_to(out)
     print("done", digest, flush=True)
 else:
     data = ex.serialize(built.store, "ntriples")
-    with ex.atomic_write(out) as f:
+    with fsio.atomic_write(out) as f:
         step = len(data) // 50
         for i in range(0, len(data), step):
             f.write(data[i:i + step]); f.flush()
@@ -211,3 +212,30 @@ def test_failed_build_writes_nothing(tmp_path, home):
         api.build_to(out, home)
     assert "type 'law' is not one of" in str(err.value)
     assert not out.exists()
+
+
+def test_a_staged_folder_replaces_the_old_one_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "site"
+    target.mkdir()
+    (target / "old.html").write_text("old")
+    with pytest.raises(RuntimeError):
+        with locks.staged_folder(target) as staged:
+            (staged / "new.html").write_text("half")
+            raise RuntimeError("failed midway")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"] and (target / "old.html").read_text() == "old"
+    with locks.staged_folder(target) as staged:
+        (staged / "new.html").write_text("new")
+        assert not (target / "new.html").exists()  # nothing shows before the swap
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    assert sorted(p.name for p in target.iterdir()) == ["new.html"]
+
+
+def test_a_staged_folder_can_replace_only_its_own_files(tmp_path):
+    target = tmp_path / "docs"
+    target.mkdir()
+    (target / "index.html").write_text("old")
+    (target / "mine.txt").write_text("keep me")
+    with locks.staged_folder(target, whole=False) as staged:
+        (staged / "index.html").write_text("new")
+    assert (target / "index.html").read_text() == "new" and (target / "mine.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs"]

@@ -13,7 +13,7 @@ from rdflib.collection import Collection
 
 from fkgraph.model import iris
 from fkgraph.model import records
-from fkgraph.publish.ontodocs import build_docs
+from fkgraph.publishing.ontodocs import build_docs
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY = ROOT / "ontology" / "fk.ttl"

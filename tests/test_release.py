@@ -20,7 +20,9 @@ from fkgraph.cli import cli
 from conftest import ROOT
 
 export = importlib.import_module("fkgraph.rdf.serialize")
-site = importlib.import_module("fkgraph.publish.website")
+catalog = importlib.import_module("fkgraph.publishing.catalog")
+releases = importlib.import_module("fkgraph.publishing.release")
+site = importlib.import_module("fkgraph.publishing.website")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 XSD = rdflib.XSD
@@ -30,14 +32,14 @@ CHANGELOG_ENTRY = re.compile(r"^## \[(?P<version>[0-9][^\]]*)\] - (?P<date>[0-9]
 
 @pytest.fixture(scope="module")
 def release():
-    return export.load_release(ROOT / "data")
+    return releases.load_release(ROOT / "data")
 
 
 @pytest.fixture(scope="module")
 def published(built, tmp_path_factory, monkeypatch_module):
     monkeypatch_module.delenv("SOURCE_DATE_EPOCH", raising=False)
     out = tmp_path_factory.mktemp("pub")
-    return export.publish(built.store, out, "https://example.org/fkgraph/", built.base,
+    return catalog.publish(built.store, out, "https://example.org/fkgraph/", built.base,
                           endpoint="https://example.org/fkgraph/sparql", gzip=True)
 
 
@@ -113,7 +115,7 @@ def test_dcat_description_no_longer_calls_the_data_complete_for_2012_2020(publis
     ds = g.value(predicate=rdflib.RDF.type, object=DCAT.Dataset, any=False)
     descriptions = {d.language: str(d) for d in g.objects(ds, DCT.description)}
     assert set(descriptions) == {"da", "en"}
-    for text in list(descriptions.values()) + list(export.DESCRIPTION.values()):
+    for text in list(descriptions.values()) + list(catalog.DESCRIPTION.values()):
         assert "2012-2020" not in text and "trials 2012" not in text
     assert "programme II (2016-2020) in full" in descriptions["en"]
     assert "programme I (2012-2015) only through three examples" in descriptions["en"]
@@ -124,7 +126,7 @@ def test_dcat_description_no_longer_calls_the_data_complete_for_2012_2020(publis
 
 def test_source_date_epoch_overrides_modified_only(built, tmp_path, monkeypatch, release):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")  # 2027-01-15
-    pub = export.publish(built.store, tmp_path, "https://example.org/fkgraph/", built.base)
+    pub = catalog.publish(built.store, tmp_path, "https://example.org/fkgraph/", built.base)
     g = rdflib.Graph().parse(pub.dcat, format="turtle")
     assert {str(o) for o in g.objects(None, DCT.modified)} == {"2027-01-15"}
     assert {str(o) for o in g.objects(None, DCT.issued)} == {release.issued}
@@ -132,9 +134,9 @@ def test_source_date_epoch_overrides_modified_only(built, tmp_path, monkeypatch,
 
 
 def test_dcat_takes_the_release_it_is_given(release):
-    other = export.Release("1.2.3", "2026-12-04", "2027-03-01", "2016-01-01", "2020-12-31", "2018-02-01",
+    other = releases.Release("1.2.3", "2026-12-04", "2027-03-01", "2016-01-01", "2020-12-31", "2018-02-01",
                            release.statement)
-    g = rdflib.Graph().parse(data=export.ntriples(export.dcat([], "https://example.org/fkgraph/", release=other)).decode(),
+    g = rdflib.Graph().parse(data=export.ntriples(catalog.dcat([], "https://example.org/fkgraph/", release=other)).decode(),
                              format="nt")
     ds = g.value(predicate=rdflib.RDF.type, object=DCAT.Dataset, any=False)
     assert str(g.value(ds, DCAT.version)) == "1.2.3" and str(g.value(ds, DCT.modified)) == "2027-03-01"
@@ -142,7 +144,7 @@ def test_dcat_takes_the_release_it_is_given(release):
 
 
 def test_no_data_date_left():
-    assert not hasattr(export, "data_date")
+    assert not hasattr(catalog, "data_date") and not hasattr(export, "data_date")
 
 
 # ---- a broken release.yaml ---------------------------------------------------------------------------
@@ -168,8 +170,8 @@ def test_a_bad_date_names_the_file_the_line_and_the_key(tmp_path, bad, key):
     assert n == 1
     line = next(n for n, l in enumerate(text.split("\n"), 1) if l.startswith(f"{key}:"))
     path = _with(tmp_path, text)
-    with pytest.raises(export.ExportError) as err:
-        export.load_release(path)
+    with pytest.raises(releases.ReleaseError) as err:
+        releases.load_release(path)
     message = str(err.value)
     assert message.startswith(f"{path}:{line}: {key}: "), message
     assert "YYYY-MM-DD" in message and "\n" not in message
@@ -180,8 +182,8 @@ def test_a_bad_date_names_the_file_the_line_and_the_key(tmp_path, bad, key):
 def test_a_missing_key_names_the_file_and_the_key(tmp_path, drop, key):
     text = re.sub(rf"^{drop}:.*\n", "", RELEASE.read_text(encoding="utf-8"), count=1, flags=re.M)
     path = _with(tmp_path, text)
-    with pytest.raises(export.ExportError) as err:
-        export.load_release(path)
+    with pytest.raises(releases.ReleaseError) as err:
+        releases.load_release(path)
     assert str(err.value).startswith(f"{path}: {key}: missing;"), str(err.value)
 
 
@@ -189,19 +191,19 @@ def test_a_missing_nested_key_and_a_missing_file(tmp_path):
     text = RELEASE.read_text(encoding="utf-8").replace("coverage: {start: 2012-01-01, end: 2020-12-31}",
                                                        "coverage: {start: 2012-01-01}")
     path = _with(tmp_path, text)
-    with pytest.raises(export.ExportError, match=rf"^{re.escape(str(path))}:\d+: coverage\.end: missing;"):
-        export.load_release(path)
+    with pytest.raises(releases.ReleaseError, match=rf"^{re.escape(str(path))}:\d+: coverage\.end: missing;"):
+        releases.load_release(path)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(export.ExportError, match=r"empty/release\.yaml: cannot read the release metadata"):
-        export.load_release(tmp_path / "empty")
-    with pytest.raises(export.ExportError, match=r"version: 1\.0 is not a version; write it as a quoted string"):
-        export.load_release(_with(tmp_path, RELEASE.read_text(encoding="utf-8").replace('version: "0.2.0"', "version: 1.0")))
+    with pytest.raises(releases.ReleaseError, match=r"empty/release\.yaml: cannot read the release metadata"):
+        releases.load_release(tmp_path / "empty")
+    with pytest.raises(releases.ReleaseError, match=r"version: 1\.0 is not a version; write it as a quoted string"):
+        releases.load_release(_with(tmp_path, RELEASE.read_text(encoding="utf-8").replace('version: "0.2.0"', "version: 1.0")))
 
 
 def test_publish_and_site_fail_at_once_on_a_bad_release_yaml(home, tmp_path):
     path = config.data_dir(home) / "release.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("issued: 2026-12-04", "issued: 2026-12-40"), encoding="utf-8")
-    with pytest.raises(export.ExportError, match=rf"^{re.escape(str(path))}:\d+: issued: '2026-12-40' is not a date"):
+    with pytest.raises(releases.ReleaseError, match=rf"^{re.escape(str(path))}:\d+: issued: '2026-12-40' is not a date"):
         api.publish(tmp_path / "p", home)
     assert not (tmp_path / "p").exists()  # nothing built, nothing written
     result = CliRunner().invoke(cli, ["--home", str(home), "site", "--output", str(tmp_path / "s"), "--no-validate"])
@@ -214,7 +216,7 @@ def test_publish_and_site_fail_at_once_on_a_bad_release_yaml(home, tmp_path):
 @pytest.mark.parametrize("later", [False, True])
 def test_the_site_index_shows_the_statement_version_and_release_date(built, tmp_path, release, later):
     if later:  # a later release shows the first one's date too
-        release = export.Release("0.3.0", release.issued, "2027-02-01", release.start, release.end,
+        release = releases.Release("0.3.0", release.issued, "2027-02-01", release.start, release.end,
                                  release.status_as_of, release.statement)
     out = tmp_path / "public"
     site.build(built, out, queries_dir=config.queries_dir(ROOT), ontology_file=config.ontology_file(ROOT),
@@ -222,8 +224,8 @@ def test_the_site_index_shows_the_statement_version_and_release_date(built, tmp_
     text = (out / "index.html").read_text(encoding="utf-8")
     for lang in ("da", "en"):
         assert text.count(release.statement[lang].replace("'", "&#39;")) == 1, lang
-        assert export.SUMMARY[lang].replace("'", "&#39;") in text
-        assert export.COVERAGE[lang].replace("'", "&#39;") not in text  # said once, by the statement
+        assert catalog.SUMMARY[lang].replace("'", "&#39;") in text
+        assert catalog.COVERAGE[lang].replace("'", "&#39;") not in text  # said once, by the statement
     assert f'Version {release.version}, udgivet <time datetime="{release.modified}">{release.modified}</time>' in text
     assert f"Version {release.version}, released {release.modified}" in text
     assert (f"first release {release.issued}" in text) is later

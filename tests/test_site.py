@@ -22,7 +22,7 @@ from fkgraph.cli import cli
 
 from conftest import ROOT
 
-site = importlib.import_module("fkgraph.publish.website")
+site = importlib.import_module("fkgraph.publishing.website")
 FK = "https://w3id.org/fkgraph/ontology#"
 
 
@@ -170,7 +170,7 @@ def test_no_page_names_an_internal_file(site_dir, built):
 
 def test_index_has_counts_the_questions_and_the_publication_files(site_dir, built):
     text = (site_dir / "index.html").read_text(encoding="utf-8")
-    from fkgraph.sparql.queries import catalogue
+    from fkgraph.sparql.catalogue import catalogue
     for name in catalogue(config.queries_dir(ROOT)):
         assert f"fkgraph query {name}" in text
     assert f">{len(built.records.trials)}</td>" in text
@@ -179,6 +179,17 @@ def test_index_has_counts_the_questions_and_the_publication_files(site_dir, buil
         assert (site_dir / rel).is_file(), rel
     rules = (site_dir / ".htaccess").read_text()
     assert "RewriteRule ^id/([a-z0-9/-]+)$ https://example.org/fkgraph/id/$1.ttl [R=303,L]" in rules
+
+
+def test_the_ontology_page_is_the_documentation_with_term_anchors_and_the_turtle(site_dir):
+    """ontology/index.html is what `fkgraph docs` writes (fkgraph.publishing.ontodocs), with fk.ttl beside it."""
+    page = site_dir / "ontology" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    assert 'id="Trial"' in text and 'href="#Trial"' in text  # the class's own section, linked from others
+    assert "fk.ttl" in parse(page).links and (site_dir / "ontology" / "fk.ttl").is_file()
+    assert (site_dir / "ontology" / "fk.ttl").read_bytes() == config.ontology_file(ROOT).read_bytes()
+    index = site_dir / "index.html"
+    assert internal_target(index, "ontology/index.html") == page.resolve() and _hrefs_to(index, page)
 
 
 def test_chart_names_the_most_exempted_statute(site_dir, built):

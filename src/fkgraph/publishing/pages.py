@@ -1,0 +1,254 @@
+"""The graph as the static site's pages: which resources get a page of their own, how a term is
+shown and linked, and the tables each kind of page shows first (fkgraph.publishing.website renders them)."""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from fkgraph.rdf.terms import PREFIXES, compact
+from fkgraph.sparql import results as _results
+
+if TYPE_CHECKING:
+    from fkgraph.rdf.store import Built
+
+FK = PREFIXES["fk"]
+RDF_TYPE = PREFIXES["rdf"] + "type"
+
+#: class → (page kind, Danish name, English name); the kinds that get a page of their own
+KINDS = {
+    FK + "Programme": ("programme", "Program", "Programme"),
+    FK + "Network": ("network", "Frikommunenetværk", "Network"),
+    FK + "Trial": ("trial", "Forsøg", "Trial"),
+    FK + "Municipality": ("municipality", "Kommune", "Municipality"),
+    PREFIXES["eli"] + "LegalResource": ("statute", "Lov eller bekendtgørelse", "Statute"),
+    PREFIXES["eli"] + "LegalResourceSubdivision": ("provision", "Bestemmelse", "Provision"),
+    FK + "SourceDocument": ("source", "Kilde", "Source"),
+}
+OVERVIEW = [("Egenskab", "Property"), ("Værdi", "Value")]
+
+
+@dataclass
+class Page:
+    iri: str
+    kind: str
+    path: str                      # relative to the site root, e.g. "id/trial/frikommune-ii/x.html"
+    title: str = ""
+    title_en: str = ""
+
+
+def text(value: str) -> dict:
+    """Plain text as the templates show a term."""
+    return {"text": value, "lang": None, "href": None, "title": None}
+
+
+def section(da: str, en: str, columns: list[tuple[str, str]], rows: list[list]) -> dict:
+    return {"da": da, "en": en, "columns": columns, "rows": rows}
+
+
+class Site:
+    """The pages of a built graph, with the labels (of the data and the ontology) they show."""
+
+    def __init__(self, built: Built, ontology: ox.Store | None):
+        self.store = built.store
+        self.base = built.base
+        self.labels: dict[str, dict[str, str]] = {}
+        for store in filter(None, (built.store, ontology)):
+            for q in store.query("""PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+                    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+                    SELECT ?s ?l WHERE { ?s rdfs:label|skos:prefLabel ?l FILTER(isIRI(?s)) }"""):
+                self.labels.setdefault(q["s"].value, {}).setdefault(q["l"].language or "", q["l"].value)
+        self.pages: dict[str, Page] = {}
+        for cls, (kind, _, _) in KINDS.items():
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(cls), ox.DefaultGraph()):
+                iri = q.subject.value
+                if isinstance(q.subject, ox.NamedNode) and iri.startswith(self.base):
+                    path = iri[len(self.base):] + ".html"
+                    self.pages[iri] = Page(iri, kind, path, self.label(iri), self.label(iri, "en", fallback=False))
+
+    # ---- labels and links -----------------------------------------------------------------------
+
+    def label(self, iri: str, lang: str = "da", fallback: bool = True) -> str:
+        found = self.labels.get(iri, {})
+        if lang in found:
+            return found[lang]
+        if not fallback:
+            return ""
+        for other in ("da", "en", ""):
+            if other in found:
+                return found[other]
+        return compact(iri, PREFIXES) or iri
+
+    def href(self, target: str, here: str) -> str:
+        """A relative link from page `here` to site path `target`."""
+        return posixpath.relpath(target, posixpath.dirname(here) or ".")
+
+    def value(self, term, here: str) -> dict:
+        """A term as the templates show it: text, optional link, optional language."""
+        if isinstance(term, ox.Literal):
+            return {"text": term.value, "lang": term.language or None, "href": None, "title": None}
+        if isinstance(term, ox.BlankNode):
+            return text("[…]")
+        page = self.pages.get(term.value)
+        en = self.label(term.value, "en", fallback=False)
+        return {"text": self.label(term.value), "lang": "da" if "da" in self.labels.get(term.value, {}) else None,
+                "href": self.href(page.path, here) if page else (term.value if not term.value.startswith(self.base) else None),
+                "title": en or term.value}
+
+    def objects(self, s: str, p: str) -> list:
+        return [q.object for q in self.store.quads_for_pattern(ox.NamedNode(s), ox.NamedNode(p), None, ox.DefaultGraph())]
+
+    def subjects(self, p: str, o: str) -> list:
+        return [q.subject for q in self.store.quads_for_pattern(None, ox.NamedNode(p), ox.NamedNode(o), ox.DefaultGraph())]
+
+    def linked(self, nodes, here: str) -> list[dict]:
+        return sorted((self.value(n, here) for n in set(nodes)), key=lambda v: v["text"].lower())
+
+    def facts(self, iri: str, here: str, rows) -> list[list]:
+        """An overview table: (property, Danish name, English name) per row, the empty ones left out."""
+        out = []
+        for p, da, en in rows:
+            vals = self.linked(self.objects(iri, p), here)
+            if vals:
+                out.append([{"text": da, "en": en}, vals])
+        return out
+
+    # ---- the parts of a resource page -------------------------------------------------------------
+
+    def statements(self, iri: str, here: str) -> list[dict]:
+        rows: dict[str, list] = {}
+        for q in self.store.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph()):
+            rows.setdefault(q.predicate.value, []).append(q.object)
+        return [{"property": compact(p, PREFIXES) or p, "property_label": self.label(p, "en"),
+                 "objects": sorted((self.value(o, here) for o in objs), key=lambda v: (v["lang"] or "", v["text"]))}
+                for p, objs in sorted(rows.items(), key=lambda kv: (kv[0] != RDF_TYPE, kv[0]))]
+
+    def referenced_by(self, iri: str, here: str) -> list[dict]:
+        rows: dict[str, set] = {}
+        for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
+            if q.subject.value in self.pages:
+                rows.setdefault(q.predicate.value, set()).add(q.subject)
+        return [{"property": compact(p, PREFIXES) or p, "objects": self.linked(subs, here)}
+                for p, subs in sorted(rows.items())]
+
+    def sections(self, page: Page) -> list[dict]:
+        """The readable part of a page: per kind, the tables a reader asks for first."""
+        out = _SECTIONS[page.kind](self, page.iri, page.path) if page.kind in _SECTIONS else []
+        if page.kind != "source":
+            out.append(section("Kilder", "Sources", [("Dokument", "Document"), ("Linjer", "Lines")],
+                               self.sources(page.iri, page.path)))
+        return [s for s in out if s["rows"]]
+
+    def sources(self, iri: str, here: str) -> list[list]:
+        """Each excerpt a fact rests on, as its document's page and the line range."""
+        rows = []
+        for x in self.objects(iri, PREFIXES["prov"] + "wasDerivedFrom"):
+            start = next(iter(self.objects(x.value, FK + "startLine")), None)
+            end = next(iter(self.objects(x.value, FK + "endLine")), None)
+            for doc in self.objects(x.value, PREFIXES["dcterms"] + "isPartOf"):
+                key = (self.label(doc.value), int(start.value) if start else 0)
+                rows.append((key, [[self.value(doc, here)], [text(f"{start.value}-{end.value}" if start and end else "")]]))
+        return [r for _, r in sorted(rows, key=lambda r: r[0])]
+
+
+# ---- the tables of each kind of page ---------------------------------------------------------------
+
+def _trial(s: Site, iri: str, here: str) -> list[dict]:
+    fk, dct = FK, PREFIXES["dcterms"]
+    facts = s.facts(iri, here, (
+        (fk + "status", "Status", "Status"), (fk + "statusText", "Status i kilden", "Status as written"),
+        (fk + "startDate", "Start", "Start"), (fk + "endDate", "Slut", "End"),
+        (fk + "network", "Netværk", "Network"), (fk + "programme", "Program", "Programme"),
+        (dct + "isPartOf", "Del af", "Part of"), (fk + "exemptionText", "Fritagelse i kilden", "Exemption as written"),
+        (fk + "legalBasis", "Hjemmel", "Legal basis"), (fk + "outcomeText", "Resultat", "Outcome")))
+    parts = s.linked(s.subjects(dct + "isPartOf", iri), here)
+    if parts:
+        facts.append([{"text": "Delforsøg", "en": "Sub-trials"}, parts])
+    rows = []
+    for sol in s.store.query(f"""PREFIX fk: <{fk}> PREFIX eli: <{PREFIXES['eli']}>
+            SELECT ?prov ?kind ?cite (SAMPLE(?st) AS ?statute) WHERE {{ ?e a fk:Exemption ; fk:trial <{iri}> ;
+            fk:provision ?prov ; fk:kind ?kind ; fk:citation ?cite OPTIONAL {{ ?prov fk:statute ?st }} }}
+            GROUP BY ?prov ?kind ?cite ORDER BY STR(?prov)"""):
+        statute = sol["statute"] or sol["prov"]
+        rows.append([[s.value(sol["prov"], here)], [s.value(statute, here)],
+                     [s.value(sol["kind"], here)], [s.value(sol["cite"], here)]])
+    return [section("Oversigt", "Overview", OVERVIEW, facts),
+            section("Fritagelser", "Exemptions", [("Bestemmelse", "Provision"), ("Lov", "Statute"), ("Art", "Kind"),
+                                                  ("Kildens ordlyd", "Citation as written")], rows),
+            section("Kommuner", "Municipalities", [("Kommune", "Municipality")],
+                    [[[v]] for v in s.linked(s.objects(iri, fk + "municipality"), here)])]
+
+
+def _statute(s: Site, iri: str, here: str) -> list[dict]:
+    rows = []
+    direct = s.linked(s.subjects(FK + "exemptsFrom", iri), here)
+    if direct:
+        rows.append([[text("(hele loven / the statute as a whole)")], direct])
+    for p in sorted(s.subjects(FK + "statute", iri), key=lambda n: _results.natural_key(s.label(n.value))):
+        rows.append([[s.value(p, here)], s.linked(s.subjects(FK + "exemptsFrom", p.value), here)])
+    return [section("Bestemmelser og forsøg, der er fritaget fra dem", "Provisions and the trials exempted from them",
+                    [("Bestemmelse", "Provision"), ("Forsøg", "Trials")], rows)]
+
+
+def _provision(s: Site, iri: str, here: str) -> list[dict]:
+    eli = PREFIXES["eli"]
+    facts = [[{"text": "Lov", "en": "Statute"}, s.linked(s.objects(iri, FK + "statute"), here)],
+             [{"text": "Del af", "en": "Part of"}, s.linked(s.objects(iri, eli + "is_part_of"), here)],
+             [{"text": "Underbestemmelser", "en": "Subdivisions"}, s.linked(s.subjects(eli + "is_part_of", iri), here)]]
+    out = [section("Oversigt", "Overview", OVERVIEW, [f for f in facts if f[1]]),
+           section("Forsøg fritaget fra bestemmelsen", "Trials exempted from this provision", [("Forsøg", "Trial")],
+                   [[[v]] for v in s.linked(s.subjects(FK + "exemptsFrom", iri), here)])]
+    basis = s.linked(s.subjects(FK + "legalBasis", iri), here)
+    if basis:
+        out.append(section("Forsøg med hjemmel i bestemmelsen", "Trials resting on this provision", [("Forsøg", "Trial")],
+                           [[[v]] for v in basis]))
+    return out
+
+
+def _network(s: Site, iri: str, here: str) -> list[dict]:
+    rows = []
+    for t in sorted(s.subjects(FK + "network", iri), key=lambda n: s.label(n.value).lower()):
+        if t.value in s.pages:
+            rows.append([[s.value(t, here)], s.linked(s.objects(t.value, FK + "status"), here),
+                         s.linked(s.objects(t.value, FK + "exemptsFrom"), here)])
+    return [section("Medlemmer", "Members", [("Kommune", "Municipality")],
+                    [[[v]] for v in s.linked(s.objects(iri, PREFIXES["org"] + "hasMember"), here)]),
+            section("Forsøg", "Trials", [("Forsøg", "Trial"), ("Status", "Status"), ("Fritaget fra", "Exempted from")], rows)]
+
+
+def _municipality(s: Site, iri: str, here: str) -> list[dict]:
+    return [section("Netværk", "Networks", [("Netværk", "Network")],
+                    [[[v]] for v in s.linked(s.subjects(PREFIXES["org"] + "hasMember", iri), here)]),
+            section("Forsøg", "Trials", [("Forsøg", "Trial")],
+                    [[[v]] for v in s.linked(s.subjects(FK + "municipality", iri), here)])]
+
+
+def _source(s: Site, iri: str, here: str) -> list[dict]:
+    dc, dct = "http://purl.org/dc/elements/1.1/", PREFIXES["dcterms"]
+    facts = s.facts(iri, here, (
+        (dct + "bibliographicCitation", "Henvisning", "Citation"), (dct + "type", "Type", "Kind"),
+        (dc + "publisher", "Udgiver", "Publisher"), (dc + "creator", "Forfattere", "Creators"),
+        (dct + "issued", "Udgivet", "Issued"), (dct + "identifier", "Identifikator", "Identifier"),
+        (PREFIXES["foaf"] + "page", "Adresse", "Web address"), (PREFIXES["skos"] + "note", "Note", "Note")))
+    rows = []
+    for sol in s.store.query(f"""PREFIX fk: <{FK}> PREFIX prov: <{PREFIXES['prov']}> PREFIX dcterms: <{dct}>
+            SELECT ?fact ?class ?start ?end WHERE {{ ?x dcterms:isPartOf <{iri}> ; fk:startLine ?start ; fk:endLine ?end .
+            ?fact prov:wasDerivedFrom ?x ; a ?class FILTER(STRSTARTS(STR(?class), "{FK}") && ?class != fk:Exemption) }}"""):
+        rows.append(((int(sol["start"].value), int(sol["end"].value), s.label(sol["fact"].value).lower(), sol["fact"].value),
+                     [[text(f"{sol['start'].value}-{sol['end'].value}")], [s.value(sol["fact"], here)],
+                      [s.value(sol["class"], here)]]))
+    return [section("Oversigt", "Overview", OVERVIEW, facts),
+            section("Fakta hentet fra dokumentet (en fritagelse står på sit forsøgs side)",
+                    "Facts derived from this document (an exemption is listed on its trial's page)",
+                    [("Linjer", "Lines"), ("Faktum", "Fact"), ("Type", "Type")], [r for _, r in sorted(rows, key=lambda r: r[0])])]
+
+
+def _programme(s: Site, iri: str, here: str) -> list[dict]:
+    networks = [n for n in s.subjects(FK + "programme", iri) if getattr(s.pages.get(n.value), "kind", "") == "network"]
+    return [section("Netværk", "Networks", [("Netværk", "Network")], [[[v]] for v in s.linked(networks, here)])]
+
+
+_SECTIONS = {"trial": _trial, "statute": _statute, "provision": _provision, "network": _network,
+             "municipality": _municipality, "source": _source, "programme": _programme}

@@ -1,0 +1,287 @@
+"""A static linked-data site: one HTML page per network, trial, municipality, statute, provision
+and programme, with its Turtle and JSON-LD beside it (the tables each page shows are
+fkgraph.publishing.pages'), an index that answers the stored questions, the dumps with their DCAT-AP
+and VoID descriptions (fkgraph.publishing.catalog), the ontology's documentation under ontology/
+(fkgraph.publishing.ontodocs, as `fkgraph docs` writes it) and a content-negotiation recipe.
+
+Page paths mirror IRI paths: `{base}id/trial/frikommune-ii/x` is `id/trial/frikommune-ii/x.html`
+with `x.ttl` and `x.jsonld` beside it (the resource's Concise Bounded Description). A file per
+IRI (rather than `x/index.html`) keeps the rewrite rule one line per format — `id/(path)` →
+`id/(path).html|.ttl|.jsonld` — and lets a statute (`id/statute/lab.html`) and its provisions
+(`id/statute/lab/p48.html`) live side by side. Every link is relative, so the site works from a
+folder, from `file://` and from any host. Pages are plain HTML and CSS: no JavaScript.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from fkgraph import fsio
+from fkgraph.errors import UsageError
+from fkgraph.publishing import catalog, ontodocs
+from fkgraph.publishing.pages import FK, KINDS, RDF_TYPE, Site, text
+from fkgraph.rdf import serialize
+from fkgraph.rdf.terms import PREFIXES
+from fkgraph.sparql import catalogue as _catalogue, resolve as _resolve, results as _results
+
+if TYPE_CHECKING:
+    from fkgraph.publishing.release import Release
+    from fkgraph.rdf.store import Built
+
+LIST_PAGES = {  # kind → (file, Danish title, English title)
+    "network": ("networks.html", "Frikommunenetværk", "Networks"),
+    "trial": ("trials.html", "Forsøg", "Trials"),
+    "municipality": ("municipalities.html", "Kommuner", "Municipalities"),
+    "statute": ("statutes.html", "Love og bestemmelser", "Statutes and provisions"),
+    "source": ("sources.html", "Kilder", "Sources"),
+}
+CHART_QUERY = "most-exempted-statutes"
+MARKER = ".fkgraph-site"
+
+
+class SiteError(UsageError):
+    """The site cannot be built as asked (a folder it did not write)."""
+
+
+@dataclass
+class SiteReport:
+    directory: Path
+    pages: int
+    resources: int
+    publication: catalog.Publication
+    files: list[str] = field(default_factory=list)
+
+
+def _jinja():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("fkgraph.publishing", "templates"),
+                              autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+class _Writer:
+    """Writes the site's files into the staged folder, and remembers which."""
+
+    def __init__(self, directory: Path, site: Site):
+        self.directory, self.site, self.env = directory, site, _jinja()
+        self.files: list[str] = []
+
+    def write(self, rel: str, content: str | bytes) -> None:
+        # Plain writes: the whole folder is new and is swapped into place by `build`.
+        path = self.directory / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        self.files.append(rel)
+
+    def render(self, template: str, rel: str, **ctx: Any) -> None:
+        href = self.site.href
+        root = href("index.html", rel).removesuffix("index.html") or "./"
+        nav = [(href(LIST_PAGES[k][0], rel), LIST_PAGES[k][1], LIST_PAGES[k][2])
+               for k in ("network", "trial", "municipality", "statute", "source")]
+        nav += [(href("ontology/index.html", rel), "Ontologi", "Ontology"), (href("data.html", rel), "Data", "Data")]
+        self.write(rel, self.env.get_template(template).render(root=root, index=href("index.html", rel),
+                                                               css=href("style.css", rel), nav=nav, **ctx))
+
+
+def bar_chart(rows: list[tuple[str, str, int, str | None]], width: int = 760) -> str:
+    """An inline SVG bar chart: (label, title, value, href) per bar, largest first."""
+    if not rows:
+        return ""
+    bar_h, gap, left, right = 26, 8, 110, 50
+    top = max(v for _, _, v, _ in rows) or 1
+    height = len(rows) * (bar_h + gap) + gap
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+           f'width="{width}" height="{height}" aria-labelledby="chart-title">',
+           '<title id="chart-title">Most exempted statutes (trials per statute)</title>']
+    for i, (label, title, value, href) in enumerate(rows):
+        y = gap + i * (bar_h + gap)
+        w = max(2, round((width - left - right) * value / top))
+        e = html.escape
+        bar = (f'<g class="bar"><title>{e(label)}: {e(title)} ({value})</title>'
+               f'<text x="{left - 8}" y="{y + bar_h * 0.7:.0f}" text-anchor="end">{e(label)}</text>'
+               f'<rect x="{left}" y="{y}" width="{w}" height="{bar_h}" rx="3"></rect>'
+               f'<text class="value" x="{left + w + 6}" y="{y + bar_h * 0.7:.0f}">{value}</text></g>')
+        out.append(f'<a href="{e(href)}">{bar}</a>' if href else bar)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+CONNEG = r"""# Content negotiation for {base}
+# w3id-style rules: put this file in the w3id.org repository as {w3id_path}.htaccess (or serve the
+# site with Apache under the IRI base). An IRI names a thing; these rules answer with a 303 See
+# Other to the document that describes it: HTML for browsers, Turtle or JSON-LD for RDF clients.
+Options +FollowSymLinks
+RewriteEngine on
+
+# RDF clients (curl -H 'Accept: text/turtle' {base}id/statute/lab)
+RewriteCond %{{HTTP_ACCEPT}} text/turtle [OR]
+RewriteCond %{{HTTP_ACCEPT}} application/n-triples
+RewriteRule ^id/([a-z0-9/-]+)$ {site}id/$1.ttl [R=303,L]
+RewriteCond %{{HTTP_ACCEPT}} application/ld\+json
+RewriteRule ^id/([a-z0-9/-]+)$ {site}id/$1.jsonld [R=303,L]
+# Everyone else (browsers)
+RewriteRule ^id/([a-z0-9/-]+)$ {site}id/$1.html [R=303,L]
+
+# The ontology: Turtle for RDF clients, its documentation for browsers
+RewriteCond %{{HTTP_ACCEPT}} text/turtle [OR]
+RewriteCond %{{HTTP_ACCEPT}} application/rdf\+xml
+RewriteRule ^ontology$ {site}ontology/fk.ttl [R=303,L]
+RewriteRule ^ontology$ {site}ontology/index.html [R=303,L]
+
+# Dataset descriptions and dumps
+RewriteRule ^\.well-known/void$ {site}void.ttl [R=303,L]
+RewriteRule ^(dcat\.ttl|void\.ttl|dump/.+)$ {site}$1 [R=302,L]
+RewriteRule ^$ {site}index.html [R=303,L]
+"""
+
+
+def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontology_file: str | Path | None = None,
+          shapes_file: str | Path | None = None, base_url: str | None = None, endpoint: str | None = None,
+          gzip: bool = False, release: Release | None = None) -> SiteReport:
+    """Write the whole site into `directory` (created if missing; files of earlier runs are replaced).
+
+    `base_url` is the public URL of the site (default: the IRI base); it appears in dcat.ttl,
+    void.ttl and the rewrite rules. Pages link to each other relatively. `release` is the
+    release metadata (default: fkgraph.publishing.release.load_release()), shown on the index and in
+    dcat.ttl. `shapes_file` (default: shapes.ttl beside `ontology_file`) is documented with the
+    ontology under ontology/."""
+    target = Path(directory)
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).is_file())):
+        raise SiteError(f"{target}: exists and is not a site fkgraph wrote (no {MARKER} in it); "
+                        f"give a new or empty folder, so that nothing else is replaced")
+    site_url = catalog._url(base_url or built.base)
+    if endpoint:
+        catalog._url(endpoint)
+    # A reader sees the old site or the new one; a failed run leaves the old one as it was.
+    with fsio.staged_folder(target) as staged:
+        report = _build(built, staged, queries_dir, ontology_file, shapes_file, site_url, endpoint, gzip, release)
+        (staged / MARKER).write_text("written by fkgraph site; the folder is replaced on the next run\n")
+    report.directory = target
+    report.publication.directory = target
+    return report
+
+
+def _build(built: Built, directory: Path, queries_dir, ontology_file, shapes_file, site_url: str,
+           endpoint: str | None, gzip: bool, release: Release | None) -> SiteReport:
+    has_ontology = bool(ontology_file and Path(ontology_file).is_file())
+    ontology = None
+    if has_ontology:
+        ontology = ox.Store()
+        ontology.bulk_load(path=str(ontology_file), format=ox.RdfFormat.TURTLE)
+    s = Site(built, ontology)
+    out = _Writer(directory, s)
+    publication = catalog.publish(built.store, directory, site_url, built.base, endpoint, gzip, release=release)
+    out.files += [d.relpath for d in publication.dumps] + ["dump/context.jsonld", "dcat.ttl", "void.ttl", ".well-known/void"]
+    out.write("style.css", (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8"))
+    _resource_pages(out, built)
+    _list_pages(out)
+    _index(out, built, queries_dir, publication)
+    _data_page(out, built, site_url, endpoint, publication)
+    if has_ontology:  # the documentation `fkgraph docs` writes: index.html (#Term anchors), fk.ttl, shapes.ttl
+        shapes = Path(shapes_file) if shapes_file else Path(ontology_file).with_name("shapes.ttl")
+        docs = ontodocs.build_docs(directory / "ontology", ontology_file, shapes)
+        out.files += [f"ontology/{f.name}" for f in docs.files]
+    else:
+        out.render("ontology.html", "ontology/index.html")
+    return SiteReport(directory, sum(1 for f in out.files if f.endswith(".html")), len(s.pages), publication, out.files)
+
+
+def _resource_pages(out: _Writer, built: Built) -> None:
+    """One page per resource, with its CBD as Turtle and JSON-LD beside it."""
+    s = out.site
+    for page in sorted(s.pages.values(), key=lambda p: p.path):
+        stem = page.path.removesuffix(".html")
+        triples = serialize.cbd(built.store, ox.NamedNode(page.iri))
+        out.write(stem + ".ttl", serialize.turtle(triples))
+        out.write(stem + ".jsonld", serialize.jsonld(triples))
+        kind_da, kind_en = next((da, en) for k, da, en in KINDS.values() if k == page.kind)
+        name = stem.rsplit("/", 1)[-1]
+        out.render("resource.html", page.path, page=page, kind_da=kind_da, kind_en=kind_en,
+                   ttl=name + ".ttl", jsonld=name + ".jsonld",
+                   sections=s.sections(page), statements=s.statements(page.iri, page.path),
+                   referenced=s.referenced_by(page.iri, page.path),
+                   list_page=s.href(LIST_PAGES.get(page.kind, LIST_PAGES["statute"])[0], page.path))
+
+
+def _list_pages(out: _Writer) -> None:
+    s = out.site
+    for kind, (rel, da, en) in LIST_PAGES.items():
+        kinds = {kind, "provision"} if kind == "statute" else {kind}
+        items = sorted((p for p in s.pages.values() if p.kind in kinds), key=lambda p: _results.natural_key(p.path))
+        out.render("list.html", rel, title=da, title_en=en,
+                   items=[{"href": s.href(p.path, rel), "text": p.title, "en": p.title_en, "kind": p.kind,
+                           "iri": p.iri} for p in items])
+
+
+def _index(out: _Writer, built: Built, queries_dir, publication: catalog.Publication) -> None:
+    """Counts, the chart, and the questions of the query catalogue with their answers."""
+    s = out.site
+    counts = []
+    for cls, (kind, da, en) in KINDS.items():
+        n = sum(1 for p in s.pages.values() if p.kind == kind)
+        counts.append({"da": da, "en": en, "n": n, "href": s.href(LIST_PAGES[kind][0], "index.html") if kind in LIST_PAGES else None})
+    n_ex = sum(1 for _ in built.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(FK + "Exemption"), ox.DefaultGraph()))
+    counts.append({"da": "Fritagelser", "en": "Exemptions", "n": n_ex, "href": None})
+    counts.append({"da": "Tripler", "en": "Triples", "n": len(built.store), "href": "data.html"})
+    questions, chart = _questions(s, built, queries_dir)
+    out.render("index.html", "index.html", counts=counts, chart=chart, questions=questions,
+               title_da=catalog.TITLE["da"], title_en=catalog.TITLE["en"],
+               description_da=catalog.SUMMARY["da"], description_en=catalog.SUMMARY["en"],
+               release=publication.release)
+
+
+def _questions(s: Site, built: Built, queries_dir) -> tuple[list[dict], str]:
+    """Each stored query that needs no value, with its first answers; and the chart of CHART_QUERY."""
+    questions, chart = [], ""
+    resolve = _resolve.resolver(built.store)
+    for q in _catalogue.catalogue(queries_dir).values():
+        needs = [p for p in q.params if p.required and not p.default]
+        item = {"name": q.name, "summary": q.summary, "description": q.description, "needs": [p.name for p in needs],
+                "columns": [], "rows": [], "more": 0, "error": None}
+        questions.append(item)
+        if needs:
+            continue
+        try:
+            rows = _results.run(q, built.store, {}, resolve)
+        except _catalogue.QueryError as e:
+            item["error"] = str(e)
+            continue
+        item["columns"] = rows.columns
+        item["rows"] = [[_cell(s, v, "index.html") for v in r] for r in rows.rows[:15]]
+        item["more"] = max(0, len(rows.rows) - 15)
+        if q.name == CHART_QUERY:
+            bars = []
+            for d in rows.dicts()[:12]:
+                iri = _statute_iri(s, d["statute"])
+                bars.append((d["statute"], d["title"], int(d["trials"]),
+                             s.href(s.pages[iri].path, "index.html") if iri in s.pages else None))
+            chart = bar_chart(bars)
+    return questions, chart
+
+
+def _data_page(out: _Writer, built: Built, site_url: str, endpoint: str | None, publication: catalog.Publication) -> None:
+    """Dumps, DCAT-AP, VoID and the content-negotiation recipe (also written as .htaccess)."""
+    dumps = [{"href": d.relpath, "fmt": d.fmt, "gzip": d.gzip, "size": d.size, "sha256": d.sha256} for d in publication.dumps]
+    w3id_path = built.base.split("w3id.org/", 1)[1] if "w3id.org/" in built.base else ""
+    rules = CONNEG.format(base=built.base, site=site_url, w3id_path=w3id_path)
+    out.write(".htaccess", rules)
+    out.render("data.html", "data.html", dumps=dumps, rules=rules, site_url=site_url, base=built.base, endpoint=endpoint)
+
+
+def _statute_iri(s: Site, notation: str) -> str | None:
+    """The statute page whose skos:notation is `notation` (the chart query returns notations)."""
+    for iri, page in s.pages.items():
+        if page.kind == "statute" and any(o.value == notation for o in s.objects(iri, PREFIXES["skos"] + "notation")):
+            return iri
+    return None
+
+
+def _cell(s: Site, v: Any, here: str) -> dict:
+    if isinstance(v, str) and v.startswith(("http://", "https://")):
+        return s.value(ox.NamedNode(v), here)
+    return text("" if v is None else str(v))
