@@ -197,8 +197,10 @@ def test_error_names_place_and_fix(home, monkeypatch, case, file, old, new, piec
 
 
 def test_every_records_error_has_a_case():
-    """Each `raise` / `.error(` in records.py carries a message a case above matches."""
-    source = Path(records.__file__).read_text(encoding="utf-8")
+    """Each `raise` / `.error(` of the record reader carries a message a case above matches."""
+    from fkgraph.model import fields, yamlio
+
+    source = "\n".join(Path(m.__file__).read_text(encoding="utf-8") for m in (records, fields, yamlio))
     statements = re.findall(r"(?:raise [^\n]*|\.error\([^\n]*)(?:\n\s+[^\n]*(?:\"|\))[^\n]*)?", source)
     keys = [c[0] for c in CASES] + ["file is {", "cannot read file", "return RecordError", "raise ValueError(value)",
                                       "def error", "not a data directory", "broken YAML: {' '.join", "must be true or false\", flag"]

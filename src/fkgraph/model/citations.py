@@ -56,6 +56,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+from fkgraph.errors import DataError
+
 __all__ = [
     "LEVELS", "LEVEL_NAMES", "NOTES", "Provision", "CitationError", "StatuteIndex",
     "parse", "parse_one", "iter_provisions", "tokenize", "Token", "normalize_value",
@@ -212,7 +214,7 @@ class Provision:
 # Errors
 # --------------------------------------------------------------------------------------------
 
-class CitationError(ValueError):
+class CitationError(DataError):
     """Text that starts a citation and cannot finish it. Carries `offset` and `text`."""
 
     def __init__(self, message: str, text: str, offset: int) -> None:
@@ -350,14 +352,6 @@ class StatuteIndex:
                     raise ValueError(f"statute name {name!r} is given for both {prev} and {sid}")
                 node[_END] = sid
         return cls(records=tuple(statutes), ids=tuple(ids), _trie=trie)
-
-    @classmethod
-    def from_yaml(cls, path) -> StatuteIndex:
-        """Read a statutes.yaml file (PyYAML is imported here, on demand)."""
-        import yaml
-
-        with open(path, encoding="utf-8") as f:
-            return cls.from_records(yaml.safe_load(f) or [])
 
     def get(self, sid: str) -> dict | None:
         """The statutes.yaml record of an abbreviation."""
@@ -703,129 +697,142 @@ class _Parser:
 
     # -- top level -------------------------------------------------------------------------
     def run(self) -> list[Provision]:
-        out: list[Provision] = []
-        seen: set[Provision] = set()
+        """Walk the tokens once, citing each § group once its statute is known."""
+        self.out: list[Provision] = []
+        self.seen: set[Provision] = set()
         # § groups whose statute is not settled yet: those with no statute named before them
         # (fallback None) and those that would take the statute named last (fallback set) but
         # may still be claimed by "… efter <statute>" later in the same sentence.
-        pending: list[_Group] = []
-        last_statute: str | None = None
-        ref = False                     # the next citation follows "jf." and is a cross-reference
-        last_end: int | None = None     # token index just after the last citation
-
-        def emit(statute: str, paths, note: str) -> None:
-            for path in paths:
-                p = Provision(statute, path, note)
-                if p not in seen:
-                    seen.add(p)
-                    out.append(p)
-
-        def settle(claim: str | None = None, only_unnamed: bool = False) -> None:
-            """Give each pending group a statute: `claim`, else its fallback, else `default`."""
-            for g in pending:
-                sid = claim if (claim and not (only_unnamed and g.statute)) else None
-                sid = sid or g.statute or self.default
-                if sid is None:
-                    raise CitationError("a § with no statute (name the statute before or after it)",
-                                        self.text, g.start)
-                emit(sid, g.paths, "cross-reference" if g.ref else "")
-            pending.clear()
-
-        def group_at_cursor(statute: str | None, is_ref: bool) -> None:
-            nonlocal last_statute
-            start_tok = self.peek()
-            if self.kind() == "KAP":
-                self.i += 1
-                if not self._starts_value("kap"):
-                    raise self.error("expected a chapter number after 'kap.'")
-                chapters = self.values("kap", False)
-                save = self.i
-                if self.kind() == "COMMA":
-                    self.i += 1
-                if self.kind() in ("SECT", "SECTS"):
-                    group_at_cursor(statute, is_ref)   # the chapter only locates the §
-                    return
-                self.i = save
-                paths = [(("kap", c),) for c in chapters]
-            else:
-                paths, _ = self.section_group()
-            trailing = self.trailing_statute()
-            if trailing:
-                # "… § 73 i bekendtgørelse om …": binds this group and the unnamed ones before
-                settle(trailing, only_unnamed=True)
-                last_statute = trailing
-                emit(trailing, paths, "cross-reference" if is_ref else "")
-            elif statute:
-                settle()
-                emit(statute, paths, "cross-reference" if is_ref else "")
-            else:
-                pending.append(_Group(paths, start_tok.start, last_statute, is_ref))
-
+        self.pending: list[_Group] = []
+        self.last_statute: str | None = None
+        self.ref = False                # the next citation follows "jf." and is a cross-reference
+        self.last_end: int | None = None  # token index just after the last citation
         while self.i < len(self.toks):
             t = self.peek()
             if t.kind == "JF":
-                # "§ 46, jf. § 30 a": a cross-reference only right after a citation; after a
-                # noun ("Hjælpeordning jf. servicelovens § 95") it is the citation itself
-                ref = last_end is not None and all(
-                    x.kind == "COMMA" or x.key in _BEFORE_JF for x in self.toks[last_end:self.i])
+                self._at_jf()
+            elif t.kind in ("SECT", "SECTS", "KAP"):
+                self._at_group(t)
+            elif t.kind == "DOT" and self.pending:
+                self._at_dot()
+            elif t.kind in ("WORD", "NUM"):
+                self._at_word(t)
+            else:
                 self.i += 1
-                continue
-            if t.kind in ("SECT", "SECTS", "KAP"):
-                if t.kind == "KAP" and not (self.kind(1) == "NUM"):
-                    self.i += 1
-                    ref = False
-                    continue
-                group_at_cursor(None, ref)
-                last_end = self.i
-                ref = False
-                continue
-            if t.kind == "DOT" and pending:
-                nxt = self.peek(1)
-                if nxt is None or (nxt.kind == "WORD" and nxt.text[:1].isupper()):
-                    settle()                      # a sentence ends: no statute will come
-                self.i += 1
-                continue
-            if t.kind in ("WORD", "NUM"):
-                m = self.index.match(self.toks, self.i) if t.kind == "WORD" else None
-                if m:
-                    start = self.i
-                    sid, self.i = m
-                    self._skip_mv()
-                    save = self.i
-                    if self.kind() == "COMMA":
-                        self.i += 1
-                    if self.kind() in ("SECT", "SECTS") or (self.kind() == "KAP" and self.kind(1) == "NUM"):
-                        settle()
-                        last_statute = sid
-                        group_at_cursor(sid, ref)
-                        last_end = self.i
-                    else:
-                        self.i = save
-                        before = self.toks[start - 1].key if start > 0 else None
-                        if pending and before in ("i", "efter"):
-                            # "et § 109 tilbud efter serviceloven": the statute of the § before
-                            settle(sid)
-                            last_statute = sid
-                            last_end = self.i
-                        elif _is_strong_name(self.toks[start:m[1]], sid):
-                            settle()
-                            last_statute = sid
-                            emit(sid, [()], "cross-reference" if ref else "unspecified")
-                            last_end = self.i
-                    ref = False
-                    continue
-                if t.kind == "WORD" and _looks_like_statute(self.toks, self.i):
-                    end = _statute_phrase_end(self.toks, self.i)
-                    nxt = self.toks[end] if end < len(self.toks) else None
-                    if nxt is not None and nxt.kind in ("SECT", "SECTS"):
-                        raise self.error("unknown statute", t)
-                if t.kind == "WORD" and t.key not in ("og", "samt", "eller", "i", "af", "fra", "til"):
-                    ref = False
-                self.i += 1
-                continue
+        self._settle()
+        return self.out
+
+    def _emit(self, statute: str, paths, note: str) -> None:
+        for path in paths:
+            p = Provision(statute, path, note)
+            if p not in self.seen:
+                self.seen.add(p)
+                self.out.append(p)
+
+    def _settle(self, claim: str | None = None, only_unnamed: bool = False) -> None:
+        """Give each pending group a statute: `claim`, else its fallback, else `default`."""
+        for g in self.pending:
+            sid = claim if (claim and not (only_unnamed and g.statute)) else None
+            sid = sid or g.statute or self.default
+            if sid is None:
+                raise CitationError("a § with no statute (name the statute before or after it)",
+                                    self.text, g.start)
+            self._emit(sid, g.paths, "cross-reference" if g.ref else "")
+        self.pending.clear()
+
+    def _group_at_cursor(self, statute: str | None, is_ref: bool) -> None:
+        """One § group or chapter citation, cited now or left pending until its statute comes."""
+        start_tok = self.peek()
+        if self.kind() == "KAP":
             self.i += 1
-        settle()
-        return out
+            if not self._starts_value("kap"):
+                raise self.error("expected a chapter number after 'kap.'")
+            chapters = self.values("kap", False)
+            save = self.i
+            if self.kind() == "COMMA":
+                self.i += 1
+            if self.kind() in ("SECT", "SECTS"):
+                self._group_at_cursor(statute, is_ref)   # the chapter only locates the §
+                return
+            self.i = save
+            paths = [(("kap", c),) for c in chapters]
+        else:
+            paths, _ = self.section_group()
+        trailing = self.trailing_statute()
+        if trailing:
+            # "… § 73 i bekendtgørelse om …": binds this group and the unnamed ones before
+            self._settle(trailing, only_unnamed=True)
+            self.last_statute = trailing
+            self._emit(trailing, paths, "cross-reference" if is_ref else "")
+        elif statute:
+            self._settle()
+            self._emit(statute, paths, "cross-reference" if is_ref else "")
+        else:
+            self.pending.append(_Group(paths, start_tok.start, self.last_statute, is_ref))
+
+    def _at_jf(self) -> None:
+        # "§ 46, jf. § 30 a": a cross-reference only right after a citation; after a
+        # noun ("Hjælpeordning jf. servicelovens § 95") it is the citation itself
+        self.ref = self.last_end is not None and all(
+            x.kind == "COMMA" or x.key in _BEFORE_JF for x in self.toks[self.last_end:self.i])
+        self.i += 1
+
+    def _at_group(self, t: Token) -> None:
+        if t.kind == "KAP" and not (self.kind(1) == "NUM"):
+            self.i += 1
+            self.ref = False
+            return
+        self._group_at_cursor(None, self.ref)
+        self.last_end = self.i
+        self.ref = False
+
+    def _at_dot(self) -> None:
+        nxt = self.peek(1)
+        if nxt is None or (nxt.kind == "WORD" and nxt.text[:1].isupper()):
+            self._settle()                      # a sentence ends: no statute will come
+        self.i += 1
+
+    def _at_word(self, t: Token) -> None:
+        m = self.index.match(self.toks, self.i) if t.kind == "WORD" else None
+        if m:
+            self._at_statute(m)
+            self.ref = False
+            return
+        if t.kind == "WORD" and _looks_like_statute(self.toks, self.i):
+            end = _statute_phrase_end(self.toks, self.i)
+            nxt = self.toks[end] if end < len(self.toks) else None
+            if nxt is not None and nxt.kind in ("SECT", "SECTS"):
+                raise self.error("unknown statute", t)
+        if t.kind == "WORD" and t.key not in ("og", "samt", "eller", "i", "af", "fra", "til"):
+            self.ref = False
+        self.i += 1
+
+    def _at_statute(self, m: tuple[str, int]) -> None:
+        """A statute name at the cursor: it names the § after it, the § before, or itself."""
+        start = self.i
+        sid, self.i = m
+        self._skip_mv()
+        save = self.i
+        if self.kind() == "COMMA":
+            self.i += 1
+        if self.kind() in ("SECT", "SECTS") or (self.kind() == "KAP" and self.kind(1) == "NUM"):
+            self._settle()
+            self.last_statute = sid
+            self._group_at_cursor(sid, self.ref)
+            self.last_end = self.i
+            return
+        self.i = save
+        before = self.toks[start - 1].key if start > 0 else None
+        if self.pending and before in ("i", "efter"):
+            # "et § 109 tilbud efter serviceloven": the statute of the § before
+            self._settle(sid)
+            self.last_statute = sid
+            self.last_end = self.i
+        elif _is_strong_name(self.toks[start:m[1]], sid):
+            self._settle()
+            self.last_statute = sid
+            self._emit(sid, [()], "cross-reference" if self.ref else "unspecified")
+            self.last_end = self.i
 
 
 _BEFORE_JF = {"i", "forhold", "til", "og"}   # "§ 18, stk. 4 i forhold til jf. § 2"

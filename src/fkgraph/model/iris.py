@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE = "https://w3id.org/fkgraph/"
 ONTOLOGY = "https://w3id.org/fkgraph/ontology#"
+#: An absolute http(s) IRI with no character that Turtle, N-Triples or HTML would need escaped.
+HTTP_IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+\Z")
 
 PATTERNS = {
     "programme": "id/programme/{programme}",
@@ -73,10 +75,8 @@ def _path(path: tuple) -> str:
 
 
 def forget() -> None:
-    """Drop the memoised provision paths. A build calls it when done: entries made while its
-    records were alive sit among their freed objects and keep that heap resident (at 30k
-    trials, 459 MB stayed resident once the build and its records were dropped, 420 MB after
-    this; the store alone is 399 MB)."""
+    """Drop the memoised provision paths when a build is done: entries made among its records
+    would keep their freed heap resident (figures in benchmarks/README.md)."""
     _path.cache_clear()
 
 

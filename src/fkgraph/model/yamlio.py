@@ -1,0 +1,156 @@
+"""Read one YAML records file safely: a plain-values loader that remembers every key's line,
+with size and nesting checked before parsing, and every failure a RecordError at file:line."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fkgraph.errors import DataError
+
+MAX_BYTES = 20 * 1024 * 1024
+#: Deeper than any record (a trial's exemption's source is 5 levels); checked before libyaml's
+#: composer, which recurses in C and would crash the interpreter on 100,000 nested brackets.
+MAX_DEPTH = 32
+
+
+class RecordError(DataError):
+    """A source record is wrong. Carries the place (file, line) and what would be valid."""
+
+    def __init__(self, file: str | Path, line: int | None, message: str):
+        # Always one line: a value quoted in the message may hold a newline or a control character.
+        self.file, self.line, self.message = _one_line(str(file)), line, _one_line(message)
+        super().__init__(f"{self.file}:{line or 1}: {self.message}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+class Record(dict):
+    """A YAML mapping that remembers its file and line, and the line of each key."""
+
+    file: str = "?"
+    line: int = 1
+    key_lines: dict
+
+    def line_of(self, key: str) -> int:
+        return getattr(self, "key_lines", {}).get(key, self.line)
+
+    def error(self, message: str, key: str | None = None) -> RecordError:
+        return RecordError(self.file, self.line_of(key) if key else self.line, message)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's scanner, where installed, is faster
+    """Safe loader (no tags execute) that keeps line numbers and leaves dates as text."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Record:
+    loader.flatten_mapping(node)
+    rec = Record()
+    rec.file, rec.line, rec.key_lines = loader.name, node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) or key is None:
+            raise RecordError(loader.name, key_node.start_mark.line + 1, "mapping keys must be plain text; write key: value with a name such as id or source")
+        if key in rec:
+            raise RecordError(loader.name, key_node.start_mark.line + 1, f"key {key!r} appears twice in one mapping; keep one")
+        rec[key] = loader.construct_object(value_node, deep=True)
+        rec.key_lines[key] = key_node.start_mark.line + 1
+    return rec
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _check_depth(text: str, path: Path) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, reading libyaml's events (a flat loop, no recursion)."""
+    from yaml._yaml import CParser
+
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    parser, depth = CParser(text), 0
+    try:
+        while (event := parser.get_event()) is not None:
+            if isinstance(event, starts):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise RecordError(path, event.start_mark.line + 1, f"YAML nested more than {MAX_DEPTH} levels "
+                                      "deep; records are at most a few levels deep")
+            elif isinstance(event, ends):
+                depth -= 1
+    except yaml.YAMLError as e:
+        # the libyaml in PyYAML 6.0.4's wheels stops at a depth limit of its own (2,000 flow levels fail),
+        # which it can reach while scanning ahead, before the events above are deep enough
+        if "maximum nesting depth" in str(e):
+            mark = getattr(e, "problem_mark", None)
+            raise RecordError(path, mark.line + 1 if mark else None, f"YAML nested more than {MAX_DEPTH} levels "
+                              "deep; records are at most a few levels deep") from None
+        # anything else: the real load below reports it with its place
+    finally:
+        parser.dispose()
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse one YAML file safely; any failure becomes a RecordError naming file and line.
+
+    Safe: no tag constructs anything but plain values (`!!python/...` is refused, never run);
+    files over MAX_BYTES and nesting over MAX_DEPTH are refused before parsing."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise RecordError(path, None, f"file is {size} bytes; source records must be under {MAX_BYTES} bytes "
+                              "(split the file)")
+        raw = path.read_bytes()
+    except OSError as e:
+        raise RecordError(path, None, f"cannot read file ({e.strerror}); check that it exists and is readable") from None
+    if len(raw) > MAX_BYTES:
+        raise RecordError(path, None, f"file is {len(raw)} bytes; source records must be under {MAX_BYTES} bytes "
+                          "(split the file)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise RecordError(path, line, f"bytes at offset {e.start} are not UTF-8; save the file as UTF-8") from None
+    if hasattr(yaml, "CSafeLoader"):
+        _check_depth(text, path)
+    loader = _Loader(text)
+    loader.name = str(path)
+    try:
+        return loader.get_single_data()
+    except RecordError:
+        raise
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = " ".join((e.problem or e.context or "invalid YAML").split())
+        if "could not determine a constructor" in str(e):
+            what = f"YAML tags such as {str(e).split('tag ')[-1].split()[0]} are not allowed; write plain values"
+        else:
+            if e.context and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+                # An unclosed quote or bracket: point at where it opens, say where it broke.
+                what = f"{what} at line {e.problem_mark.line + 1}, {' '.join(e.context.split())} that starts here"
+                mark = e.context_mark
+            what += "; check the quotes, brackets, colons and indentation here"
+        raise RecordError(path, mark.line + 1 if mark else None, f"broken YAML: {what}") from None
+    except yaml.reader.ReaderError as e:
+        line = text[: e.position].count("\n") + 1 if isinstance(e.position, int) else None
+        char = e.character if isinstance(e.character, str) else chr(e.character)
+        raise RecordError(path, line, f"broken YAML: character U+{ord(char):04X} is not allowed in YAML "
+                          "(a control or non-printable character); delete it or write it as an escape in a double-quoted string") from None
+    except yaml.YAMLError as e:
+        raise RecordError(path, None, f"broken YAML: {' '.join(str(e).split())}") from None
+    except RecursionError:
+        raise RecordError(path, None, f"YAML nested more than {MAX_DEPTH} levels deep; records are at most a few levels deep") from None
+    finally:
+        loader.dispose()
