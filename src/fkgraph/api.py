@@ -13,51 +13,63 @@ import pyoxigraph as ox
 # Only what `fkgraph query` needs is imported here; the YAML reader, the citation grammar, the
 # exporters and the validators are imported by the functions that use them, so a query from the
 # shell does not pay for them (benchmarks/run.py measures that start-up).
-from fkgraph.rdf import graph
+from fkgraph.rdf import mapping
 from fkgraph.model import iris
-from fkgraph.sparql import queries as _queries
+from fkgraph.sparql import catalogue as _catalogue, resolve as _resolve, results as _results
 from fkgraph import config
-from fkgraph.rdf.graph import Built
+from fkgraph.errors import DataError
+from fkgraph.rdf.store import Built, Progress, from_files, load as load_store
+from fkgraph.rdf.terms import PREFIXES
 
 if TYPE_CHECKING:
     from fkgraph.model import citations
     from fkgraph.model import records
-    from fkgraph.shacl.validate import Report
+    from fkgraph.shacl.report import Report
 
 
-class BuildError(Exception):
+class BuildError(DataError):
     """The data does not conform to the shapes; carries the report. Nothing was written."""
 
     def __init__(self, report: Report):
         self.report = report
-        super().__init__(report.text())
+        super().__init__("the data does not conform to ontology/shapes.ttl; nothing was written")
 
 
-def load_records(home: str | os.PathLike | None = None) -> records.Records:
+Home = "config.Settings | str | os.PathLike | None"
+
+
+def settings(home: Home = None, base: str | None = None) -> config.Settings:
+    """The settings a call runs with: `home` may already be Settings (as the CLI passes them)."""
+    if isinstance(home, config.Settings):
+        return home.but(base=config.check_base(base) if base is not None else None)
+    return config.settings(home=home, base=base)
+
+
+def load_records(home: Home = None) -> records.Records:
     """Read and check the YAML records (raises records.RecordError with file:line)."""
     from fkgraph.model import records
 
-    return records.load(config.data_dir(home))
+    return records.load(settings(home).data_dir)
 
 
-def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, cache: bool = True,
-          progress: graph.Progress | None = None) -> Built:
+def build(home: Home = None, base: str | None = None, cache: bool = True,
+          progress: Progress | None = None) -> Built:
     """Records → graph in an in-memory store. Does not validate (see `validate`).
 
     A successful build is cached as N-Triples under a key made of every data file, the code
     that turns records into triples, and the base IRI; the next call with the same inputs loads
     that file instead of re-reading the YAML, which keeps `fkgraph query` fast.
     """
-    data = config.data_dir(home)
-    path = _cache_path(data, base) if cache else None
+    s = settings(home, base)
+    path = _cache_path(s.data_dir, s.base, s.cache_dir) if cache and s.cache_dir else None
     if path is not None and path.is_file():
         try:
-            return Built(graph.load_sorted(path, progress), lambda: load_records(home), base)
+            return Built(load_store(path, progress), lambda: load_records(s), s.base)
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             pass  # a damaged cache entry is rebuilt below
-    built = graph.build(load_records(home), base=base, progress=progress)
+    built = mapping.build(load_records(s), base=s.base, progress=progress)
     if path is not None:
-        from fkgraph.rdf.serialize import atomic_write
+        from fkgraph.fsio import atomic_write
 
         try:
             with atomic_write(path) as f:
@@ -67,12 +79,11 @@ def build(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, 
     return built
 
 
-def _cache_path(data: Path, base: str) -> Path | None:
+def _cache_path(data: Path, base: str, root: Path) -> Path | None:
     import hashlib
 
-    root = Path(os.environ.get("FKGRAPH_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fkgraph")
     h = hashlib.sha256(base.encode())
-    code = Path(graph.__file__).parents[1]
+    code = Path(mapping.__file__).parents[1]
     for f in sorted((code / "model").glob("*.py")) + sorted((code / "rdf").glob("*.py")) + sorted(data.rglob("*.yaml")):
         h.update(str(f.relative_to(f.parent.parent)).encode() + b"\0")
         try:
@@ -83,31 +94,37 @@ def _cache_path(data: Path, base: str) -> Path | None:
 
 
 def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = None,
-             home: str | os.PathLike | None = None, engine: str = "pyshacl",
-             progress: graph.Progress | None = None) -> Report:
+             home: Home = None, engine: str = "pyshacl",
+             progress: Progress | None = None) -> Report:
     """SHACL-validate a built graph, a store, or RDF files (default: build from data/).
 
     Given a Built (or nothing), each result also names the YAML record (file:line) it came from.
-    `engine`: "pyshacl" (the reference) or "fast" (see fkgraph.shacl.validate.ENGINES).
+    `engine`: "pyshacl" (the reference) or "fast" (fkgraph.scale.engine, the optional extra `fast`).
     """
-    from fkgraph.shacl.validate import validate as run
+    from fkgraph.shacl.engine import validate as run
 
+    runner = engine
+    if engine == "fast":  # shacl/ never imports the optional scale/: the engine is picked here
+        from fkgraph.scale.engine import run_shacl as runner
+
+    s = settings(home)
     if target is None:
-        target = build(home, progress=progress)
+        target = build(s, progress=progress)
     if not isinstance(target, (Built, ox.Store)):
-        target = graph.from_files(target)
-    return run(target, config.shapes_file(home), config.ontology_file(home), engine=engine, progress=progress)
+        target = from_files(target)
+    return run(target, s.shapes_file, s.ontology_file, engine=runner, progress=progress, name=engine)
 
 
-def docs(output: str | os.PathLike = "dist/ontology", home: str | os.PathLike | None = None):
+def docs(output: str | os.PathLike = "dist/ontology", home: Home = None):
     """Write the HTML documentation of the ontology and shapes; returns what was written and any warnings."""
-    from fkgraph.publish.ontodocs import build_docs
+    from fkgraph.publishing.ontodocs import build_docs
 
-    return build_docs(output, config.ontology_file(home), config.shapes_file(home))
+    s = settings(home)
+    return build_docs(output, s.ontology_file, s.shapes_file)
 
 
-def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None,
-             base: str = iris.DEFAULT_BASE, progress: graph.Progress | None = None) -> tuple[Built, Report, Path]:
+def build_to(output: str | os.PathLike = "dist", home: Home = None,
+             base: str | None = None, progress: Progress | None = None) -> tuple[Built, Report, Path]:
     """Build, validate and, only if the data conforms, write `output/fkgraph.ttl` atomically.
 
     One build at a time per folder: a second build into the same `output` while this one runs
@@ -115,9 +132,10 @@ def build_to(output: str | os.PathLike = "dist", home: str | os.PathLike | None 
     from fkgraph.rdf.serialize import export as write
     from fkgraph.fsio import output_lock
 
+    s = settings(home, base)
     with output_lock(output):
-        built = build(home, base, progress=progress)
-        report = validate(built, home=home, progress=progress)
+        built = build(s, progress=progress)
+        report = validate(built, home=s, progress=progress)
         if not report.conforms:
             raise BuildError(report)
         if progress:
@@ -136,23 +154,24 @@ def citation_canonicalizer(built: Built):
         nonlocal parse  # the statute index and the grammar are loaded only when a parameter needs them
         from fkgraph.model import citations
 
-        parse = parse or citations.canonicalizer(graph.statute_index(built.records))
+        parse = parse or citations.canonicalizer(mapping.statute_index(built.records))
         return parse(text)
     return canonical
 
 
 def query(name: str, params: dict[str, str] | None = None, built: Built | None = None,
-          home: str | os.PathLike | None = None, timeout: float | None = None) -> _queries.Rows:
+          home: Home = None, timeout: float | None = None) -> _results.Rows:
     """Run a stored query (by name, or a .rq path) on the embedded store.
 
     With `timeout` (seconds) the query runs in a forked worker and is stopped at the deadline
     (raises fkgraph.sparql.timeouts.QueryTimeout); see fkgraph.sparql.timeouts."""
     from fkgraph.sparql import timeouts
 
-    built = built or build(home)
-    q = _queries.find(name, config.queries_dir(home))
-    resolve = _queries.resolver(built.store, citation_canonicalizer(built))
-    return timeouts.call(_queries.run, q, built.store, params or {}, resolve, timeout=timeout,
+    s = settings(home)
+    built = built or build(s)
+    q = _catalogue.find(name, s.queries_dir)
+    resolve = _resolve.resolver(built.store, citation_canonicalizer(built))
+    return timeouts.call(_results.run, q, built.store, params or {}, resolve, timeout=timeout,
                          what=f"query {q.name}")
 
 
@@ -163,57 +182,58 @@ def export(built: Built, path: str | os.PathLike, fmt: str | None = None) -> Pat
     return write(built.store, path, fmt)
 
 
-def cite(text: str, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE) -> list[dict]:
+def cite(text: str, home: Home = None, base: str | None = None) -> list[dict]:
     """Parse citation text into rows: statute, provision, iri, note."""
     from fkgraph.model import citations
 
-    index = _statute_index(home)
-    return [{"statute": p.statute, "provision": p.provision_text(), "iri": iris.provision(p, base), "note": p.note}
+    s = settings(home, base)
+    index = _statute_index(s)
+    return [{"statute": p.statute, "provision": p.provision_text(), "iri": iris.provision(p, s.base), "note": p.note}
             for p in citations.parse(text, index)]
 
 
 def _statute_index(home) -> citations.StatuteIndex:
-    """Statutes only: `cite` must not fail because some unrelated record is being edited."""
-    from fkgraph.model import citations
     from fkgraph.model import records
 
-    data = records.load_yaml(config.data_dir(home) / "statutes.yaml")
-    return citations.StatuteIndex.from_records(list(data or []))
+    return records.statute_index(settings(home).data_dir)
 
 
-def publishable(home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE, validate: bool = True) -> Built:
+def publishable(home: Home = None, base: str | None = None, validate: bool = True) -> Built:
     """Build and, unless told otherwise, validate: nothing non-conforming is published."""
-    built = build(home, base)
+    s = settings(home, base)
+    built = build(s)
     if validate:
-        report = globals()["validate"](built, home=home)
+        report = globals()["validate"](built, home=s)
         if not report.conforms:
             raise BuildError(report)
     return built
 
 
-def publish(output: str | os.PathLike = "dist", home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
+def publish(output: str | os.PathLike = "dist", home: Home = None, base: str | None = None,
             base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
-    """Dumps + DCAT-AP 3 + VoID into `output` (see fkgraph.rdf.serialize.publish); the release metadata
+    """Dumps + DCAT-AP 3 + VoID into `output` (see fkgraph.publishing.catalog.publish); the release metadata
     comes from `data/release.yaml` of `home`."""
-    from fkgraph.rdf.serialize import load_release, publish as write
+    from fkgraph.publishing.catalog import publish as write
+    from fkgraph.publishing.release import load_release
 
-    release = load_release(config.data_dir(home))  # before the build: a bad file fails at once
-    built = publishable(home, base, validate)
+    s = settings(home, base)
+    release = load_release(s.data_dir)  # before the build: a bad file fails at once
+    built = publishable(s, validate=validate)
     return write(built.store, output, base_url, built.base, endpoint, gzip, release=release)
 
 
-def site(output: str | os.PathLike, home: str | os.PathLike | None = None, base: str = iris.DEFAULT_BASE,
+def site(output: str | os.PathLike, home: Home = None, base: str | None = None,
          base_url: str | None = None, endpoint: str | None = None, gzip: bool = False, validate: bool = True):
-    """The static linked-data site (see fkgraph.publish.website.build); the release metadata comes from
+    """The static linked-data site (see fkgraph.publishing.website.build); the release metadata comes from
     `data/release.yaml` of `home`."""
-    from fkgraph.rdf.serialize import load_release
-    from fkgraph.publish.website import build as write
+    from fkgraph.publishing.release import load_release
+    from fkgraph.publishing.website import build as write
 
-    release = load_release(config.data_dir(home))
-    built = publishable(home, base, validate)
-    return write(built, output, queries_dir=config.queries_dir(home),
-                       ontology_file=config.ontology_file(home), base_url=base_url, endpoint=endpoint, gzip=gzip,
-                       release=release)
+    s = settings(home, base)
+    release = load_release(s.data_dir)
+    built = publishable(s, validate=validate)
+    return write(built, output, queries_dir=s.queries_dir, ontology_file=s.ontology_file, base_url=base_url,
+                 endpoint=endpoint, gzip=gzip, release=release)
 
 
 _STATS = """
@@ -221,11 +241,11 @@ SELECT ?class (COUNT(DISTINCT ?s) AS ?resources) WHERE { ?s a ?c . BIND(STR(?c) 
 GROUP BY ?class ORDER BY DESC(?resources) ?class"""
 
 
-def stats(built: Built) -> _queries.Rows:
+def stats(built: Built) -> _results.Rows:
     """Triples, then resources per class (class IRIs shortened with the project's prefixes)."""
     rows = [["triples", len(built.store)]]
     for sol in built.store.query(_STATS):
         iri = sol["class"].value
-        short = next((f"{p}:{iri[len(ns):]}" for p, ns in graph.PREFIXES.items() if iri.startswith(ns)), iri)
+        short = next((f"{p}:{iri[len(ns):]}" for p, ns in PREFIXES.items() if iri.startswith(ns)), iri)
         rows.append([short, int(sol["resources"].value)])
-    return _queries.Rows(["what", "count"], rows)
+    return _results.Rows(["what", "count"], rows)

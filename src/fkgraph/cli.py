@@ -12,9 +12,8 @@ import sys
 import click
 
 from fkgraph import api
-from fkgraph.model import iris
-
-FORMATS = ("table", "csv", "tsv", "json", "jsonl", "markdown")
+from fkgraph.config import DEFAULT_BASE
+from fkgraph.sparql.results import FORMATS
 
 
 class Fail(click.ClickException):
@@ -43,35 +42,34 @@ def handled(fn):
 
 
 def _failure(e: Exception) -> Exception:
-    """The Fail for a library exception; the error classes are imported only when one happens."""
+    """The Fail for a library exception: every FkgraphError carries its one line and exit code."""
+    from fkgraph.errors import FkgraphError
     from fkgraph.model.citations import CitationError
-    from fkgraph.sparql.remote import EndpointError
-    from fkgraph.fsio import OutputBusy
-    from fkgraph.sparql.queries import QueryError
-    from fkgraph.model.records import RecordError
 
-    if isinstance(e, RecordError):
-        return Fail(str(e), 1)
-    if isinstance(e, CitationError):
-        return Fail(f"citation: {e}", 1)
     if isinstance(e, api.BuildError):
         click.echo(e.report.text(), err=True)
-        return Fail("the data does not conform to ontology/shapes.ttl; nothing was written", 1)
-    if isinstance(e, QueryError):
-        return Fail(str(e), 2)
-    if isinstance(e, EndpointError):
-        return Fail(str(e), e.code)
-    if isinstance(e, (TimeoutError, OutputBusy)):  # a query stopped at --timeout; another build holds the lock
-        return Fail(str(e), 1)
-    from fkgraph.errors import FkgraphError
-
     if isinstance(e, FkgraphError):
-        return Fail(str(e), e.exit_code)
+        return Fail(f"citation: {e}" if isinstance(e, CitationError) else str(e), e.exit_code)
     if isinstance(e, FileNotFoundError):
         return Fail(str(e), 2)
     if os.environ.get("FKGRAPH_DEBUG"):
         return e  # a bug, with its traceback
     return Fail(f"internal error: {type(e).__name__}: {e} (set FKGRAPH_DEBUG=1 for the traceback)", 1)
+
+
+class Options:
+    """The group's options; the settings are built once, when a command first needs them."""
+
+    def __init__(self, home: str | None, base: str) -> None:
+        self.home, self.base, self._settings = home, base, None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from fkgraph import config
+
+            self._settings = config.settings(home=self.home, base=self.base)
+        return self._settings
 
 
 def default_format(fmt: str | None) -> str:
@@ -91,7 +89,8 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--home", envvar="FKGRAPH_HOME", type=click.Path(file_okay=False),
               help="Folder with data/, ontology/ and queries/ (default: this checkout).")
-@click.option("--base", default=iris.DEFAULT_BASE, show_default=True, help="Base of every minted IRI.")
+@click.option("--base", default=DEFAULT_BASE, show_default=True,
+              help="Base of every minted IRI: an http(s) IRI ending in / or #.")
 @click.version_option(package_name="fkgraph")
 @click.pass_context
 def cli(ctx, home, base):
@@ -104,7 +103,7 @@ def cli(ctx, home, base):
       fkgraph build                            validate and write dist/fkgraph.ttl
       fkgraph cite "servicelovens § 52, stk. 3"
     """
-    ctx.obj = {"home": home, "base": base}
+    ctx.obj = Options(home, base)
 
 
 @cli.command()
@@ -120,7 +119,7 @@ def build(obj, output):
     Example: fkgraph build --output dist
     """
     with slow_step("building and validating") as step:
-        built, report, path = api.build_to(output, obj["home"], obj["base"], progress=step.progress)
+        built, report, path = api.build_to(output, obj.settings, progress=step.progress)
     click.echo(f"{path}: {len(built)} triples, {len(built.records.trials)} trials; conforms", err=True)
 
 
@@ -132,7 +131,7 @@ def build(obj, output):
                    "json; junit: JUnit XML with one test case per shape, for CI.")
 @click.option("--engine", type=click.Choice(["pyshacl", "fast"]), default="pyshacl", show_default=True,
               help="pyshacl (the reference) or fast (the `shacl` package, extra `fast`; same results, "
-                   "about 100x faster on large graphs).")
+                   "much faster on large graphs).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file (atomically) instead of standard output.")
 @click.pass_obj
@@ -148,22 +147,19 @@ def validate(obj, files, fmt, engine, output):
       fkgraph validate dist/fkgraph.ttl
       fkgraph validate --format junit -o reports/shapes.xml
     """
-    from fkgraph.rdf import graph
+    from fkgraph.rdf.store import from_files
 
     target = None
     if files:
         try:
-            target = graph.from_files(files)
+            target = from_files(files)
         except (SyntaxError, ValueError, OSError) as e:
             raise Fail(f"cannot read RDF: {e}", 2) from None
-    try:
-        with slow_step(f"validating with the {engine} engine") as step:
-            report = api.validate(target, home=obj["home"], engine=engine, progress=step.progress)
-    except ImportError as e:  # fkgraph.scale.engine.EngineUnavailable: the extra is not installed
-        raise Fail(str(e), 2) from None
+    with slow_step(f"validating with the {engine} engine") as step:
+        report = api.validate(target, home=obj.settings, engine=engine, progress=step.progress)
     text = report.render(fmt)
     if output:
-        from fkgraph.rdf.serialize import write_bytes
+        from fkgraph.fsio import write_bytes
         write_bytes(output, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
     else:
         click.echo(text, nl=not text.endswith("\n"))
@@ -184,10 +180,10 @@ def docs(obj, output):
 
     Example: fkgraph docs --output dist/ontology
     """
-    from fkgraph.publish.ontodocs import DocsError
+    from fkgraph.publishing.ontodocs import DocsError
 
     try:
-        result = api.docs(output, home=obj["home"])
+        result = api.docs(output, home=obj.settings)
     except DocsError as e:
         raise Fail(str(e), 2) from None
     for w in result.warnings:
@@ -222,7 +218,7 @@ def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_
     Example: fkgraph query most-exempted-statutes -p network=4 --format csv
              fkgraph query trials-exempting --help     (one query's parameters)
     """
-    from fkgraph.sparql.queries import render
+    from fkgraph.sparql.results import render
 
     if show_help or not name:
         if not name:
@@ -230,18 +226,17 @@ def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_
             if not show_help:
                 raise Fail("give a query NAME; list them with `fkgraph queries`", 2)
             return
-        from fkgraph import config
-        from fkgraph.sparql.queries import describe, find
-        click.echo(describe(find(name, config.queries_dir(obj["home"]))), nl=False)
+        from fkgraph.sparql.catalogue import describe, find
+        click.echo(describe(find(name, obj.settings.queries_dir)), nl=False)
         return
     if endpoint:
-        from fkgraph.sparql import remote as remote
-        rows = remote.query(name, endpoint, parse_params(params), home=obj["home"], graph=graph, timeout=timeout)
+        from fkgraph.sparql import remote
+        rows = remote.query(name, endpoint, parse_params(params), home=obj.settings, graph=graph, timeout=timeout)
         click.echo(render(rows, default_format(fmt)), nl=False)
         return
     if graph:
         raise Fail("--graph applies to a remote query: add --endpoint URL", 2)
-    rows = api.query(name, parse_params(params), built=api.build(obj["home"], obj["base"]), home=obj["home"],
+    rows = api.query(name, parse_params(params), built=api.build(obj.settings), home=obj.settings,
                      timeout=timeout)
     click.echo(render(rows, default_format(fmt)), nl=False)
 
@@ -252,11 +247,11 @@ def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_
 @handled
 def queries(obj, fmt):
     """List the stored queries: name, summary, parameters."""
-    from fkgraph import config
-    from fkgraph.sparql.queries import Rows, catalogue, render
+    from fkgraph.sparql.catalogue import catalogue
+    from fkgraph.sparql.results import Rows, render
 
     rows = []
-    for q in catalogue(config.queries_dir(obj["home"])).values():
+    for q in catalogue(obj.settings.queries_dir).values():
         params = ", ".join(f"{p.name}{'' if p.required else '?'}" + (f"={p.default}" if p.default else "") for p in q.params)
         rows.append([q.name, q.summary, params])
     click.echo(render(Rows(["name", "summary", "parameters"], rows), default_format(fmt)), nl=False)
@@ -284,7 +279,7 @@ def export(obj, fmt, output, gz):
     from fkgraph.rdf.serialize import export as write
 
     with slow_step("building and writing") as step:
-        built = api.build(obj["home"], obj["base"], progress=step.progress)
+        built = api.build(obj.settings, progress=step.progress)
         if step.progress:
             step.progress("writing", 0, 1)
         path = write(built.store, output, fmt, gz)
@@ -301,11 +296,11 @@ def cite(obj, text, fmt):
 
     Example: fkgraph cite "Fritagelse fra LAB § 48 stk. 1, § 73 i bekendtgørelse om en aktiv beskæftigelsesindsats"
     """
-    from fkgraph.sparql.queries import Rows, render
+    from fkgraph.sparql.results import Rows, render
 
     if text == "-":
         text = sys.stdin.read()
-    found = api.cite(text, obj["home"], obj["base"])
+    found = api.cite(text, obj.settings)
     columns = ["statute", "provision", "iri", "note"]
     click.echo(render(Rows(columns, [[r[c] for c in columns] for r in found]), default_format(fmt)), nl=False)
 
@@ -333,16 +328,16 @@ def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
 
     Example: fkgraph push --endpoint http://127.0.0.1:7878/query --graph https://w3id.org/fkgraph/graph --replace
     """
-    from fkgraph.sparql import remote as remote
+    from fkgraph.sparql import remote as remote, upload
 
     target = remote.Endpoint(endpoint, store=store, graph=graph, timeout=timeout)
-    built = api.publishable(obj["home"], obj["base"], validate=not no_validate)
+    built = api.publishable(obj.settings, validate=not no_validate)
     total = len(built)
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="pushing", file=sys.stderr) as bar:
-            result = remote.push(built.store, target, replace=replace, chunk_size=chunk, progress=bar.update)
+            result = upload.push(built.store, target, replace=replace, chunk_size=chunk, progress=bar.update)
     else:
-        result = remote.push(built.store, target, replace=replace, chunk_size=chunk)
+        result = upload.push(built.store, target, replace=replace, chunk_size=chunk)
     where = f"graph <{result.graph}>" if result.graph else "the default graph"
     click.echo(f"{result.endpoint}: sent {result.triples} triples in {result.chunks} request(s) "
                f"({result.seconds:.1f} s); {where} now holds {result.count}", err=True)
@@ -371,7 +366,7 @@ def serve(obj, port, host, public, writable, location, timeout, no_validate):
     from fkgraph.sparql import serve as server
 
     server.check_bind(host, public)
-    built = api.publishable(obj["home"], obj["base"], validate=not no_validate)
+    built = api.publishable(obj.settings, validate=not no_validate)
 
     def ready(srv, triples):
         mode = "read-write" if writable else "read-only"
@@ -425,12 +420,7 @@ def publish(obj, output, base_url, endpoint, gz, no_validate):
 
     Example: fkgraph publish --output dist --base https://example.org/fkgraph/ --gzip
     """
-    from fkgraph.rdf.serialize import ExportError, ReleaseError
-
-    try:
-        pub = api.publish(output, obj["home"], obj["base"], base_url, endpoint, gz, validate=not no_validate)
-    except ExportError as e:
-        raise Fail(str(e), 1 if isinstance(e, ReleaseError) else 2) from None
+    pub = api.publish(output, obj.settings, base_url=base_url, endpoint=endpoint, gzip=gz, validate=not no_validate)
     click.echo(f"{pub.directory}: {len(pub.dumps)} dumps, dcat.ttl, void.ttl", err=True)
 
 
@@ -455,94 +445,57 @@ def site(obj, output, base_url, endpoint, gz, no_validate):
 
     Example: fkgraph site --output public --base https://example.org/fkgraph/
     """
-    from fkgraph.rdf.serialize import ExportError, ReleaseError
-    from fkgraph.publish.website import SiteError
-
-    try:
-        report = api.site(output, obj["home"], obj["base"], base_url, endpoint, gz, validate=not no_validate)
-    except (ExportError, SiteError) as e:
-        raise Fail(str(e), 1 if isinstance(e, ReleaseError) else 2) from None
+    report = api.site(output, obj.settings, base_url=base_url, endpoint=endpoint, gzip=gz, validate=not no_validate)
     click.echo(f"{report.directory}: {report.pages} pages ({report.resources} resources), "
                f"{len(report.publication.dumps)} dumps", err=True)
 
 
 class slow_step:
-    """On a terminal, a step still running after `after` seconds shows it on stderr: a bar per
-    stage when the step reports progress (pass `step.progress` to the library, see
-    fkgraph.rdf.graph.Progress), otherwise a notice; and its duration when it ends. Quick steps and
-    pipes stay silent, and off a terminal `progress` is None, so the library reports nothing."""
+    """On a terminal, a step still running after `after` seconds draws a tqdm bar per stage it
+    reports (pass `step.progress` to the library, see fkgraph.rdf.store.Progress) and its duration
+    when it ends. Quick steps and pipes stay silent, and off a terminal `progress` is None, so the
+    library reports nothing."""
 
     def __init__(self, label: str, after: float = 2.0, file=None):
-        import threading
-
         self.label, self.after, self.file = label, after, file or sys.stderr
         self.tty = self.file.isatty()
-        self.live = self.noticed = False
-        self.timer, self.bar, self.stage, self.done, self.total = None, None, None, 0, 1
-        self.lock = threading.Lock()
+        self.bar, self.stage = None, None
 
     @property
     def progress(self):
         return self._progress if self.tty else None
 
     def _progress(self, stage: str, done: int, total: int) -> None:
-        with self.lock:
-            if stage != self.stage:
-                self._close_bar()
-                self.stage, self.done, self.total = stage, 0, max(total, 1)
-            if self.live:
-                self._draw(done)
-            else:
-                self.done = done
+        import time
 
-    def _draw(self, done: int) -> None:
-        if self.noticed:  # the notice's line is ended before a bar takes over
-            click.echo("", err=True, file=self.file)
-            self.noticed = False
-        if self.bar is None:
-            self.bar = click.progressbar(length=self.total, label=f"{self.label}: {self.stage}", file=self.file,
-                                         show_eta=False)
-            self.bar.update(self.done)
-        self.bar.update(done - self.done)
-        self.done = done
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self._close_bar()
+            self.stage = stage
+            self.bar = tqdm(total=max(total, 1), desc=f"{self.label}: {stage}", file=self.file, leave=True,
+                            delay=max(0.0, self.after - (time.perf_counter() - self.t0)), dynamic_ncols=True)
+        self.bar.update(done - self.bar.n)
 
     def _close_bar(self) -> None:
         if self.bar is not None:
-            self.bar.update(self.total - self.done)
-            self.bar.render_finish()
+            self.bar.update(self.bar.total - self.bar.n)
+            self.bar.close()
             self.bar = None
 
-    def _go_live(self) -> None:
-        with self.lock:
-            self.live = True
-            if self.stage is not None:
-                self._draw(self.done)
-            else:
-                self.noticed = True
-                click.echo(f"{self.label} …", nl=False, file=self.file)
-
     def __enter__(self):
-        import threading
         import time
 
         self.t0 = time.perf_counter()
-        if self.tty:
-            self.timer = threading.Timer(self.after, self._go_live)
-            self.timer.daemon = True
-            self.timer.start()
         return self
 
     def __exit__(self, *exc):
         import time
 
-        if self.timer is not None:
-            self.timer.cancel()
-        with self.lock:
-            if self.live:
-                self._close_bar()
-                ending = "failed" if exc[0] else "done"
-                took = f"({time.perf_counter() - self.t0:.1f} s)"
-                click.echo(f" {ending} {took}" if self.noticed else f"{self.label}: {ending} {took}", file=self.file)
+        self._close_bar()
+        took = time.perf_counter() - self.t0
+        if self.tty and took >= self.after:
+            click.echo(f"{self.label}: {'failed' if exc[0] else 'done'} ({took:.1f} s)", file=self.file)
         return False
 
 
@@ -564,11 +517,12 @@ def synth(obj, trials, seed, inject, output):
 
     Example: fkgraph synth --trials 100000 --seed 1 --output /tmp/synth-100k.nt
     """
+    from fkgraph.config import check_base
     from fkgraph.scale import synth as _synth
 
     try:
         with slow_step(f"synth {trials} trials") as step:
-            path, n, injected = _synth.write(output, trials, seed, inject, base=obj["base"], progress=step.progress)
+            path, n, injected = _synth.write(output, trials, seed, inject, base=check_base(obj.base), progress=step.progress)
     except ValueError as e:
         raise Fail(str(e), 2) from None
     for v in injected:
@@ -585,9 +539,9 @@ def stats(obj, fmt):
 
     Example: fkgraph stats --format markdown
     """
-    from fkgraph.sparql.queries import render
+    from fkgraph.sparql.results import render
 
-    click.echo(render(api.stats(api.build(obj["home"], obj["base"])), default_format(fmt)), nl=False)
+    click.echo(render(api.stats(api.build(obj.settings)), default_format(fmt)), nl=False)
 
 
 def main() -> None:

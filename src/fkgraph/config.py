@@ -112,8 +112,8 @@ def find_home(explicit: str | os.PathLike | None = None, environ=os.environ) -> 
 
 # ---- the paths of a home, for callers that hold only a home (or nothing) ----------------------
 
-def home(explicit: str | os.PathLike | None = None) -> Path:
-    return find_home(explicit)
+def home(explicit: "Settings | str | os.PathLike | None" = None) -> Path:
+    return explicit.home if isinstance(explicit, Settings) else find_home(explicit)
 
 
 def data_dir(explicit=None) -> Path:
