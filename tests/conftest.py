@@ -49,6 +49,19 @@ settings.register_profile("nightly", max_examples=10_000, deadline=None)
 settings.load_profile(os.environ.get("FKGRAPH_HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Every build of the session caches into a temporary folder, never the user's ~/.cache/fkgraph
+    (a test that sets FKGRAPH_CACHE itself still wins for its own call)."""
+    old = os.environ.get("FKGRAPH_CACHE")
+    os.environ["FKGRAPH_CACHE"] = str(tmp_path_factory.mktemp("fkgraph-cache"))
+    yield
+    if old is None:
+        os.environ.pop("FKGRAPH_CACHE", None)
+    else:
+        os.environ["FKGRAPH_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def built():
     """The graph built from the real data in data/."""
