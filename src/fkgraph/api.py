@@ -236,15 +236,12 @@ def site(output: str | os.PathLike, home: Home = None, base: str | None = None,
                  endpoint=endpoint, gzip=gzip, release=release)
 
 
-_STATS = """
-SELECT ?class (COUNT(DISTINCT ?s) AS ?resources) WHERE { ?s a ?c . BIND(STR(?c) AS ?class) }
-GROUP BY ?class ORDER BY DESC(?resources) ?class"""
-
-
 def stats(built: Built) -> _results.Rows:
     """Triples, then resources per class (class IRIs shortened with the project's prefixes)."""
     rows = [["triples", len(built.store)]]
-    for sol in built.store.query(_STATS):
+    from fkgraph.sparql.catalogue import internal
+
+    for sol in built.store.query(internal("stats")):
         iri = sol["class"].value
         short = next((f"{p}:{iri[len(ns):]}" for p, ns in PREFIXES.items() if iri.startswith(ns)), iri)
         rows.append([short, int(sol["resources"].value)])

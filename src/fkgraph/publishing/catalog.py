@@ -24,6 +24,7 @@ from fkgraph.fsio import gzip_bytes, write_bytes
 from fkgraph.model import iris
 from fkgraph.publishing.release import Release, load_release, source_date_epoch
 from fkgraph.rdf.terms import PREFIXES, compact
+from fkgraph.sparql.binding import internal
 from fkgraph.rdf.serialize import (CONTEXT_NAME, DUMP_NAME, FORMATS, RDF_TYPE, ExportError, jsonld_context,
                                    serialize, turtle)
 
@@ -261,16 +262,7 @@ def _service(g: _G, ids: dict[str, str], endpoint: str, base_url: str) -> None:
 
 # ---- VoID ----------------------------------------------------------------------------------------
 
-_VOID_COUNTS = """
-SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
-       (COUNT(DISTINCT ?p) AS ?properties) WHERE { ?s ?p ?o }"""
-_VOID_ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), {space})) }}"
-_VOID_CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
-_VOID_PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
-_VOID_EXAMPLES = """PREFIX fk: <https://w3id.org/fkgraph/ontology#> PREFIX eli: <http://data.europa.eu/eli/ontology#>
-SELECT ?c (MIN(STR(?s)) AS ?example) WHERE {
-  VALUES ?c { fk:Network fk:Trial fk:Municipality eli:LegalResource eli:LegalResourceSubdivision fk:Exemption }
-  ?s a ?c } GROUP BY ?c ORDER BY ?c"""
+_HERE = "fkgraph.publishing"
 
 
 def _slug_iri(iri: str) -> str:
@@ -291,15 +283,15 @@ def void(store: ox.Store, dumps: Iterable[Dump], base_url: str, base: str = iris
     g.add(ds, "dcterms:license", "https://creativecommons.org/licenses/by/4.0/")
     g.add(ds, "foaf:homepage", base_url + "index.html")
     g.add(ds, "rdfs:seeAlso", base_url + "dcat.ttl")
-    row = next(iter(store.query(_VOID_COUNTS)))
+    row = next(iter(store.query(internal("void-counts", _HERE))))
     for key, prop in (("triples", "void:triples"), ("subjects", "void:distinctSubjects"),
                       ("objects", "void:distinctObjects"), ("properties", "void:properties")):
         g.lit(ds, prop, row[key].value, datatype="xsd:integer")
     space = base + "id/"
     g.lit(ds, "void:uriSpace", space)
-    n = next(iter(store.query(_VOID_ENTITIES.format(space=ox.Literal(space)))))["n"]  # a term, written escaped
+    n = next(iter(store.query(internal("void-entities", _HERE, space=ox.Literal(space)))))["n"]
     g.lit(ds, "void:entities", n.value, datatype="xsd:integer")
-    classes = list(store.query(_VOID_CLASSES))
+    classes = list(store.query(internal("void-classes", _HERE)))
     g.lit(ds, "void:classes", len(classes), datatype="xsd:integer")
     vocabularies = set()
     for sol in classes:
@@ -308,7 +300,7 @@ def void(store: ox.Store, dumps: Iterable[Dump], base_url: str, base: str = iris
         g.add(part, "void:class", sol["c"])
         g.lit(part, "void:entities", sol["n"].value, datatype="xsd:integer")
         vocabularies.add(sol["c"].value)
-    for sol in store.query(_VOID_PROPERTIES):
+    for sol in store.query(internal("void-properties", _HERE)):
         part = f"{ds}/void/property/{_slug_iri(sol['p'].value)}"
         g.add(ds, "void:propertyPartition", part)
         g.add(part, "void:property", sol["p"])
@@ -316,7 +308,7 @@ def void(store: ox.Store, dumps: Iterable[Dump], base_url: str, base: str = iris
         vocabularies.add(sol["p"].value)
     for ns in sorted({ns for ns in PREFIXES.values() for v in vocabularies if v.startswith(ns)}):
         g.add(ds, "void:vocabulary", ns.rstrip("#") if ns.endswith("#") else ns)
-    for sol in store.query(_VOID_EXAMPLES):
+    for sol in store.query(internal("void-examples", _HERE)):
         g.add(ds, "void:exampleResource", sol["example"].value)
     root = iris.mint("programme", base, programme="frikommune-ii")
     if ox.Quad(ox.NamedNode(root), ox.NamedNode(RDF_TYPE), ox.NamedNode(iris.ONTOLOGY + "Programme"), ox.DefaultGraph()) in store:

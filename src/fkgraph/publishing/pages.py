@@ -10,6 +10,7 @@ import pyoxigraph as ox
 
 from fkgraph.rdf.terms import PREFIXES, compact
 from fkgraph.sparql import results as _results
+from fkgraph.sparql.binding import internal
 
 if TYPE_CHECKING:
     from fkgraph.rdf.store import Built
@@ -56,9 +57,7 @@ class Site:
         self.base = built.base
         self.labels: dict[str, dict[str, str]] = {}
         for store in filter(None, (built.store, ontology)):
-            for q in store.query("""PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-                    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-                    SELECT ?s ?l WHERE { ?s rdfs:label|skos:prefLabel ?l FILTER(isIRI(?s)) }"""):
+            for q in store.query(internal("labels", "fkgraph.publishing")):
                 self.labels.setdefault(q["s"].value, {}).setdefault(q["l"].language or "", q["l"].value)
         self.pages: dict[str, Page] = {}
         for cls, (kind, _, _) in KINDS.items():
@@ -167,10 +166,7 @@ def _trial(s: Site, iri: str, here: str) -> list[dict]:
     if parts:
         facts.append([{"text": "Delforsøg", "en": "Sub-trials"}, parts])
     rows = []
-    for sol in s.store.query(f"""PREFIX fk: <{fk}> PREFIX eli: <{PREFIXES['eli']}>
-            SELECT ?prov ?kind ?cite (SAMPLE(?st) AS ?statute) WHERE {{ ?e a fk:Exemption ; fk:trial <{iri}> ;
-            fk:provision ?prov ; fk:kind ?kind ; fk:citation ?cite OPTIONAL {{ ?prov fk:statute ?st }} }}
-            GROUP BY ?prov ?kind ?cite ORDER BY STR(?prov)"""):
+    for sol in s.store.query(internal("trial-exemptions", "fkgraph.publishing", trial=ox.NamedNode(iri))):
         statute = sol["statute"] or sol["prov"]
         rows.append([[s.value(sol["prov"], here)], [s.value(statute, here)],
                      [s.value(sol["kind"], here)], [s.value(sol["cite"], here)]])
@@ -233,9 +229,7 @@ def _source(s: Site, iri: str, here: str) -> list[dict]:
         (dct + "issued", "Udgivet", "Issued"), (dct + "identifier", "Identifikator", "Identifier"),
         (PREFIXES["foaf"] + "page", "Adresse", "Web address"), (PREFIXES["skos"] + "note", "Note", "Note")))
     rows = []
-    for sol in s.store.query(f"""PREFIX fk: <{FK}> PREFIX prov: <{PREFIXES['prov']}> PREFIX dcterms: <{dct}>
-            SELECT ?fact ?class ?start ?end WHERE {{ ?x dcterms:isPartOf <{iri}> ; fk:startLine ?start ; fk:endLine ?end .
-            ?fact prov:wasDerivedFrom ?x ; a ?class FILTER(STRSTARTS(STR(?class), "{FK}") && ?class != fk:Exemption) }}"""):
+    for sol in s.store.query(internal("document-facts", "fkgraph.publishing", document=ox.NamedNode(iri))):
         rows.append(((int(sol["start"].value), int(sol["end"].value), s.label(sol["fact"].value).lower(), sol["fact"].value),
                      [[text(f"{sol['start'].value}-{sol['end'].value}")], [s.value(sol["fact"], here)],
                       [s.value(sol["class"], here)]]))

@@ -11,6 +11,7 @@ import re
 import pyoxigraph as ox
 
 from fkgraph.model import iris
+from fkgraph.sparql import catalogue
 from fkgraph.sparql.catalogue import XSD, Param, Query, QueryError
 
 MAX_VALUE = 100_000
@@ -102,6 +103,14 @@ def bound_text(query: Query, bound: dict[str, ox.NamedNode | ox.Literal]) -> str
         raise QueryError(f"{query.path}: parameters need a WHERE {{ … }} clause to bind into")
     block = "".join(f"\n  VALUES ?{var} {{ {term} }}" for var, term in sorted(bound.items()))
     return text[: m.end()] + block + text[m.end():]
+
+
+def internal(name: str, package: str = "fkgraph.sparql", **values: ox.NamedNode | ox.Literal) -> str:
+    """One of fkgraph's own queries (`PACKAGE/rq/NAME.rq`) with its variables bound as terms."""
+    from pathlib import Path
+
+    text = catalogue.internal(name, package)
+    return bound_text(Query(name=name, path=Path(f"{name}.rq"), text=text), values) if values else text
 
 
 def _closing(masked: str, open_at: int) -> int | None:

@@ -174,11 +174,12 @@ def find(name_or_file: str, directory: str | Path) -> Query:
 
 
 @functools.cache
-def internal(name: str) -> str:
-    """The text of one of fkgraph's own queries (`sparql/rq/NAME.rq`, shipped in the wheel)."""
+@functools.lru_cache(maxsize=None)
+def internal(name: str, package: str = "fkgraph.sparql") -> str:
+    """The text of one of fkgraph's own queries (`PACKAGE/rq/NAME.rq`, shipped in the wheel)."""
     from importlib import resources
 
-    return resources.files("fkgraph.sparql").joinpath("rq", name + ".rq").read_text(encoding="utf-8")
+    return resources.files(package).joinpath("rq", name + ".rq").read_text(encoding="utf-8")
 
 
 # ---- describing a query ----------------------------------------------------------------------
