@@ -277,3 +277,23 @@ def test_cli_publish_writes_the_set_and_rejects_a_bad_url(tmp_path):
     assert result.exit_code == 0, result.output
     assert {"dcat.ttl", "void.ttl"} <= {p.name for p in (tmp_path / "p").iterdir()}
     assert (tmp_path / "p" / "dump" / "fkgraph.jsonld").is_file()
+
+
+def test_blank_nodes_get_canonical_labels_whatever_they_were_read_with():
+    """RDFC-1.0 labels: the same graph read with other blank-node labels writes the same bytes."""
+    from fkgraph.rdf import serialize
+
+    ex = "http://example.org/"
+
+    def graph(a: str, b: str) -> list[ox.Triple]:
+        x, y = ox.BlankNode(a), ox.BlankNode(b)
+        return [ox.Triple(ox.NamedNode(ex + "s"), ox.NamedNode(ex + "p"), x),
+                ox.Triple(x, ox.NamedNode(ex + "q"), ox.Literal("1")), ox.Triple(x, ox.NamedNode(ex + "r"), y),
+                ox.Triple(y, ox.NamedNode(ex + "q"), ox.Literal("2"))]
+
+    for fmt in ("turtle", "ntriples", "jsonld"):
+        one, other = serialize.serialize(graph("a", "b"), fmt), serialize.serialize(graph("zz", "k1"), fmt)
+        assert one == other, fmt
+        back = rdflib.Graph().parse(data=one.decode("utf-8"), format=RDFLIB_FORMAT[fmt])
+        assert isomorphic(back, rdflib.Graph().parse(data=serialize.ntriples(graph("a", "b")).decode(), format="nt"))
+    assert b"_:c14n" in serialize.ntriples(graph("a", "b"))

@@ -12,7 +12,6 @@ The dumps with their DCAT-AP and VoID descriptions are fkgraph.publishing.catalo
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -50,31 +49,22 @@ def _triples(source) -> list[ox.Triple]:
     return [t.triple if isinstance(t, ox.Quad) else t for t in source]
 
 
-def _bnode_labels(triples: list[ox.Triple]) -> dict[str, str]:
-    """Stable labels for blank nodes: a digest of what each one says (its outgoing triples)."""
-    said: dict[str, list[str]] = {}
-    for t in triples:
-        for node in (t.subject, t.object):
-            if isinstance(node, ox.BlankNode):
-                said.setdefault(node.value, [])
-        if isinstance(t.subject, ox.BlankNode):
-            obj = "[]" if isinstance(t.object, ox.BlankNode) else str(t.object)
-            said[t.subject.value].append(f"{t.predicate} {obj}")
-    digests = sorted((hashlib.sha1("\n".join(sorted(v)).encode()).hexdigest()[:12], k) for k, v in said.items())
-    labels, seen = {}, {}
-    for digest, key in digests:
-        n = seen.get(digest, 0)
-        seen[digest] = n + 1
-        labels[key] = f"b{digest}" + (f"-{n}" if n else "")
-    return labels
+def _relabelled(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The triples with blank nodes labelled by RDFC-1.0 canonicalisation (pyoxigraph), so that
+    the same graph is written with the same labels whatever labels it was read with."""
+    if not any(isinstance(n, ox.BlankNode) for t in triples for n in (t.subject, t.object)):
+        return triples
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return [q.triple for q in dataset]
 
 
-def _sorted_subjects(triples: list[ox.Triple], labels: dict[str, str]):
+def _sorted_subjects(triples: list[ox.Triple]):
     """{subject key: (subject, {predicate iri: [objects]})} in output order."""
     grouped: dict[tuple, tuple] = {}
     for t in triples:
         s = t.subject
-        key = (1, labels[s.value]) if isinstance(s, ox.BlankNode) else (0, s.value)
+        key = (isinstance(s, ox.BlankNode), s.value)
         grouped.setdefault(key, (s, {}))[1].setdefault(t.predicate.value, []).append(t.object)
     return [grouped[k] for k in sorted(grouped)]
 
@@ -157,14 +147,8 @@ def _sorted_prefix_lines(data: bytes) -> bytes:
 
 
 def _canonical(source) -> list[ox.Triple]:
-    """Triples in N-Triples byte order, blank nodes relabelled by `_bnode_labels`."""
-    triples = _triples(source)
-    labels = _bnode_labels(triples)
-
-    def node(n):
-        return ox.BlankNode(labels[n.value]) if isinstance(n, ox.BlankNode) else n
-    if labels:
-        triples = [ox.Triple(node(t.subject), t.predicate, node(t.object)) for t in triples]
+    """Triples in N-Triples byte order, blank nodes relabelled canonically (`_relabelled`)."""
+    triples = _relabelled(_triples(source))
     keyed = {f"{t.subject} {t.predicate} {t.object} .".encode("utf-8"): t for t in triples}
     return [keyed[k] for k in sorted(keyed)]
 
@@ -189,14 +173,13 @@ def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
     offline in any JSON-LD processor; properties and types are compact IRIs, node IRIs in
     `@id` are absolute."""
     prefixes = prefixes or PREFIXES
-    triples = _triples(source)
-    labels = _bnode_labels(triples)
+    triples = _relabelled(_triples(source))
 
     def key(value: str) -> str:
         return compact(value, prefixes) or value
 
     def ident(node) -> str:
-        return f"_:{labels[node.value]}" if isinstance(node, ox.BlankNode) else node.value
+        return f"_:{node.value}" if isinstance(node, ox.BlankNode) else node.value
 
     def obj(node):
         if isinstance(node, (ox.NamedNode, ox.BlankNode)):
@@ -208,7 +191,7 @@ def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
         return {"@value": node.value, "@type": key(node.datatype.value)}
 
     graph = []
-    for subject, props in _sorted_subjects(triples, labels):
+    for subject, props in _sorted_subjects(triples):
         node: dict = {"@id": ident(subject)}
         for p in sorted(props, key=_predicate_order):
             if p == RDF_TYPE:
