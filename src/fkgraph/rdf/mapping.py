@@ -41,11 +41,19 @@ class _Triples:
             self.out.write(f"{s} {p} {o} .\n")
 
     def store(self, progress: Progress | None = None) -> ox.Store:
+        """The triples loaded in sorted order: the store then holds each subject's triples
+        together, which the validation that follows a build reads faster."""
         self.out.flush()
         raw = self.out.detach()
         with raw:
             raw.seek(0)
-            return load(raw, progress)
+            lines = raw.read().splitlines(keepends=True)
+        lines.sort()
+        with tempfile.TemporaryFile(prefix="fkgraph-build-") as f:
+            f.writelines(lines)
+            del lines
+            f.seek(0)
+            return load(f, progress)
 
     def origin(self, node: str, rec: Record, key: str | None = None) -> None:
         """Remember that `node` (as "<iri>") was minted from `rec` (at its field `key`)."""
