@@ -19,6 +19,7 @@ from fkgraph.cli import cli
 from conftest import ROOT, external
 
 export = importlib.import_module("fkgraph.rdf.serialize")
+ROOT = Path(__file__).resolve().parents[1]
 catalog = importlib.import_module("fkgraph.publishing.catalog")
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
@@ -160,6 +161,34 @@ def test_jsonld_context_file_is_the_inline_context(published):
     doc = json.loads((published.directory / "dump" / "fkgraph.jsonld").read_text())
     assert doc["@context"] == ctx["@context"]
     assert ctx["@context"]["fk"] == "https://w3id.org/fkgraph/ontology#"
+
+
+def test_jsonld_reads_with_friendly_terms(published):
+    """Every property of the graph compacts to a plain term, with the coercion its range asks for."""
+    doc = json.loads((published.directory / "dump" / "fkgraph.jsonld").read_text())
+    nodes = {n["id"]: n for n in doc["@graph"]}
+    keys = {k for n in doc["@graph"] for k in n}
+    assert [k for k in keys if ":" in k] == []
+    trial = next(n for n in nodes.values() if n.get("type") == "fk:Trial" and "network" in n)
+    assert trial["network"] in nodes and nodes[trial["network"]]["type"] == "fk:Network"
+    assert set(trial["label"]) == {"da", "en"} and isinstance(trial["label"]["da"], str)
+
+
+def test_jsonld_context_coerces_as_the_ontology_ranges_say():
+    onto = rdflib.Graph().parse(ROOT / "ontology" / "fk.ttl")
+    ctx = export.jsonld_context()["@context"]
+    fk = ctx["fk"]
+    for prop, kind in onto.subject_objects(rdflib.RDF.type):
+        if kind not in (rdflib.OWL.ObjectProperty, rdflib.OWL.DatatypeProperty) or not str(prop).startswith(fk):
+            continue
+        term = ctx[str(prop)[len(fk):]]
+        rng = str(onto.value(prop, rdflib.RDFS.range))
+        if kind == rdflib.OWL.ObjectProperty:
+            assert term["@type"] == "@id", prop
+        elif rng.endswith("langString"):
+            assert term["@container"] == "@language", prop
+        elif not rng.endswith("#string"):
+            assert term["@type"] == "xsd:" + rng.split("#")[1], prop
 
 
 def test_failed_export_leaves_the_previous_file_and_no_temporary(tmp_path, built, monkeypatch):

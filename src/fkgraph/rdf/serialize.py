@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from fkgraph.errors import UsageError
 from fkgraph.fsio import atomic_write, gzip_bytes, write_bytes
-from fkgraph.rdf.terms import PREFIXES, compact
+from fkgraph.rdf.terms import PREFIXES
 
 #: format name → (file extension, media type, EU file-type authority code)
 FORMATS = {
@@ -40,7 +40,6 @@ class ExportError(UsageError):
 # ---- terms -------------------------------------------------------------------------------------
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
-XSD_STRING = PREFIXES["xsd"] + "string"
 
 
 def _triples(source) -> list[ox.Triple]:
@@ -57,20 +56,6 @@ def _relabelled(triples: list[ox.Triple]) -> list[ox.Triple]:
     dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return [q.triple for q in dataset]
-
-
-def _sorted_subjects(triples: list[ox.Triple]):
-    """{subject key: (subject, {predicate iri: [objects]})} in output order."""
-    grouped: dict[tuple, tuple] = {}
-    for t in triples:
-        s = t.subject
-        key = (isinstance(s, ox.BlankNode), s.value)
-        grouped.setdefault(key, (s, {}))[1].setdefault(t.predicate.value, []).append(t.object)
-    return [grouped[k] for k in sorted(grouped)]
-
-
-def _predicate_order(p: str) -> tuple:
-    return (p != RDF_TYPE, p)
 
 
 # ---- Turtle, N-Triples, JSON-LD ----------------------------------------------------------------
@@ -161,47 +146,40 @@ def ntriples(source) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 
-def jsonld_context(prefixes: dict[str, str] | None = None) -> dict:
-    """The JSON-LD context of fkgraph's dumps: the project's prefixes as terms."""
-    return {"@context": dict(sorted((prefixes or PREFIXES).items()))}
+def jsonld_context() -> dict:
+    """The JSON-LD context of fkgraph's dumps (`context.jsonld`, a package resource): the
+    project's prefixes, and a friendly term for each property with its type coercion, so a
+    JavaScript reader writes `trial.network` and `trial.label.da`."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = json.loads((Path(__file__).with_name(CONTEXT_NAME)).read_text(encoding="utf-8"))
+    return json.loads(json.dumps(_CONTEXT))
+
+
+_CONTEXT = None
+
+
+def _no_remote_documents(url, options=None):
+    raise ExportError(f"JSON-LD compaction asked for a remote document ({url}); fkgraph's context is inline")
 
 
 def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
-    """JSON-LD in flattened form: a `@graph` of node objects, sorted like the Turtle.
+    """Compacted JSON-LD: pyoxigraph writes the sorted triples as expanded JSON-LD, PyLD compacts
+    it with the inline context, so any JSON-LD processor reads the file offline.
 
-    The context is written inline (the same one `context.jsonld` holds), so the file reads
-    offline in any JSON-LD processor; properties and types are compact IRIs, node IRIs in
-    `@id` are absolute."""
-    prefixes = prefixes or PREFIXES
-    triples = _relabelled(_triples(source))
+    `prefixes` adds prefixes to the context (the packaged context already holds fkgraph's)."""
+    from pyld import jsonld as pyld
 
-    def key(value: str) -> str:
-        return compact(value, prefixes) or value
-
-    def ident(node) -> str:
-        return f"_:{node.value}" if isinstance(node, ox.BlankNode) else node.value
-
-    def obj(node):
-        if isinstance(node, (ox.NamedNode, ox.BlankNode)):
-            return {"@id": ident(node)}
-        if node.language:
-            return {"@value": node.value, "@language": node.language}
-        if node.datatype.value == XSD_STRING:
-            return node.value
-        return {"@value": node.value, "@type": key(node.datatype.value)}
-
-    graph = []
-    for subject, props in _sorted_subjects(triples):
-        node: dict = {"@id": ident(subject)}
-        for p in sorted(props, key=_predicate_order):
-            if p == RDF_TYPE:
-                node["@type"] = sorted({key(o.value) if isinstance(o, ox.NamedNode) else ident(o) for o in props[p]})
-            else:
-                values = [obj(o) for o in props[p]]
-                node[key(p)] = sorted(values, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-        graph.append(node)
-    doc = {"@context": jsonld_context(prefixes)["@context"], "@graph": graph}
-    return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+    context = jsonld_context()["@context"]
+    for name, iri in (prefixes or {}).items():
+        context.setdefault(name, iri)
+    expanded = json.loads(ox.serialize(_canonical(source), format=ox.RdfFormat.JSON_LD) or b"[]")
+    for node in expanded:  # pyoxigraph writes rdf:type as a property; JSON-LD readers expect @type
+        if RDF_TYPE in node:
+            node["@type"] = [o["@id"] for o in node.pop(RDF_TYPE)]
+    doc = pyld.compact(expanded, {"@context": context},
+                       {"documentLoader": _no_remote_documents, "graph": True})
+    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 def serialize(source, fmt: str = "turtle", prefixes: dict[str, str] | None = None) -> bytes:
