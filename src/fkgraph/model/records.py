@@ -6,6 +6,7 @@ depends on a record's position in a file.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,55 @@ from fkgraph.model.fields import (  # noqa: F401  (the vocabularies are part of 
     CODE, DECISIONS, HTTP_URL, KINDS, OUTCOME_KINDS, SOURCE_ID, SOURCE_KINDS, STATUSES,
     STATUTE_ID, STATUTE_TYPES, _date, _expect_record, _langs, _list, _need, _one_of, _optional_flag,
     _optional_langs, _optional_text, _partial_date, _positive, _slug, _source, _text_list, _top_list, _unique)
-from fkgraph.model.yamlio import MAX_BYTES, MAX_DEPTH, Record, RecordError, load_yaml  # noqa: F401
+from fkgraph.model.yamlio import MAX_BYTES, MAX_DEPTH, Record, RecordError, load_yaml  # noqa: F401  (interface)
+
+#: How many problems one check reports before it stops.
+LIMIT = 100
+
+
+class RecordErrors(RecordError):
+    """Every problem found in the records, in file order: `errors`. Reads as the first of them."""
+
+    def __init__(self, errors: list[RecordError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        more = f" (and {len(self.errors) - 1} more; `fkgraph check` lists them all)" if len(self.errors) > 1 else ""
+        super().__init__(first.file, first.line, first.message + more)
+        self.field, self.rule = getattr(first, "field", None), getattr(first, "rule", None)
+
+
+class Problems:
+    """Collects record errors so one run reports every broken record, not only the first."""
+
+    def __init__(self, limit: int = LIMIT):
+        self.errors: list[RecordError] = []
+        self.limit = limit
+
+    def add(self, error: RecordError) -> None:
+        for e in getattr(error, "errors", [error]):
+            if len(self.errors) < self.limit:
+                self.errors.append(e)
+        if len(self.errors) >= self.limit:
+            raise RecordErrors(self.errors)
+
+    @contextmanager
+    def each(self):
+        """Check one record: its error is kept and the next record checked. A non-record error
+        after an earlier problem is that problem's consequence (a field left unnormalised)."""
+        try:
+            yield
+        except RecordErrors:
+            raise
+        except RecordError as e:
+            self.add(e)
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+            if not self.errors:
+                raise
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise RecordErrors(self.errors)
+
 
 @dataclass
 class Records:
@@ -35,134 +84,185 @@ class Records:
 
 
 def load(data_dir: str | Path) -> Records:
-    """Load and check every record under `data_dir`. Raises RecordError at the first problem."""
+    """Load and check every record under `data_dir`. Raises RecordErrors listing every problem
+    (up to LIMIT), each at its file:line; nothing is returned unless all records are valid."""
     root = Path(data_dir)
     if not (root / "statutes.yaml").is_file():
         raise RecordError(root, None, "not a data directory: statutes.yaml is missing; point --home at a folder with data/statutes.yaml")
-    rec = Records(root=root)
-    docs = _load_sources(rec, root)
-    programmes = _load_programmes(rec, root, docs)
-    codes = _load_municipalities(rec, root, docs)
-    _load_statutes(rec, root)
+    rec, p = Records(root=root), Problems()
+    docs = _load_sources(rec, root, p)
+    programmes = _load_programmes(rec, root, docs, p)
+    codes = _load_municipalities(rec, root, docs, p)
+    _load_statutes(rec, root, p)
     files = sorted((root / "networks").glob("*.yaml")) if (root / "networks").is_dir() else []
     if (root / "frikommune-i.yaml").is_file():
         files.append(root / "frikommune-i.yaml")
     for path in files:
-        _load_trial_file(path, rec, docs, programmes, codes)
-    _unique(rec.networks, "number", "network number", scope=lambda n: n["programme"])
-    _unique(rec.trials, "id", "trial id", scope=lambda t: t["programme"])
-    _unique(rec.applications, "id", "application id", scope=lambda a: a["programme"])
-    _check_links(rec)
+        with p.each():
+            _load_trial_file(path, rec, docs, programmes, codes, p)
+    for group, key, what in ((rec.networks, "number", "network number"), (rec.trials, "id", "trial id"),
+                             (rec.applications, "id", "application id")):
+        with p.each():
+            _unique(group, key, what, scope=lambda r: r["programme"])
+    _check_links(rec, p)
     if (root / "outcomes.yaml").is_file():
-        _load_outcomes(rec, root, docs)
+        _load_outcomes(rec, root, docs, p)
+    p.raise_any()
     return rec
 
 
-def _load_sources(rec: Records, root: Path) -> dict[str, Record]:
-    rec.sources = _top_list(root / "sources.yaml", load_yaml(root / "sources.yaml"), "sources")
+def _records(path: Path, what: str, p: Problems) -> list[Record]:
+    """The records of a list file; a file that cannot be read is one problem and no records."""
+    with p.each():
+        return _top_list(path, load_yaml(path), what)
+    return []
+
+
+def _load_sources(rec: Records, root: Path, p: Problems) -> dict[str, Record]:
+    rec.sources = _records(root / "sources.yaml", "sources", p)
     for s in rec.sources:
-        s["id"] = str(_need(s, "id", "source", (str, int)))
-        if not SOURCE_ID.match(s["id"]):
-            raise s.error(f"source id {s['id']!r} must be lower-case letters, digits and hyphens, e.g. \"004\" (in quotes)", "id")
-        where = f"source {s['id']}"
-        _need(s, "file", where)
-        s["_line_count"] = _positive(s, "line_count", where)
-        _langs(s, "title", where)
-        _one_of(s, "kind", SOURCE_KINDS, where)
-        for key in ("publisher", "note", "identifier"):
-            _optional_text(s, key, where)
-        _text_list(s, "creators", where)
-        if "issued" in s:
-            s["issued"] = _partial_date(s, "issued", where)
-        if "url" in s and not (isinstance(s["url"], str) and HTTP_URL.match(s["url"])):
-            raise s.error(f"{where}: url {s['url']!r:.80} must be an http(s) URL without spaces, e.g. https://www.vive.dk/…", "url")
-    _unique(rec.sources, "id", "source id")
-    return {s["id"]: s for s in rec.sources}
+        with p.each():
+            _check_source(s)
+    with p.each():
+        _unique(rec.sources, "id", "source id")
+    return {str(s.get("id")): s for s in rec.sources}
 
 
-def _load_programmes(rec: Records, root: Path, docs) -> dict[str, Record]:
-    rec.programmes = _top_list(root / "programmes.yaml", load_yaml(root / "programmes.yaml"), "programmes")
+def _check_source(s: Record) -> None:
+    s["id"] = str(_need(s, "id", "source", (str, int)))
+    if not SOURCE_ID.match(s["id"]):
+        raise s.error(f"source id {s['id']!r} must be lower-case letters, digits and hyphens, e.g. \"004\" (in quotes)", "id")
+    where = f"source {s['id']}"
+    _need(s, "file", where)
+    s["_line_count"] = _positive(s, "line_count", where)
+    _langs(s, "title", where)
+    _one_of(s, "kind", SOURCE_KINDS, where)
+    for key in ("publisher", "note", "identifier"):
+        _optional_text(s, key, where)
+    _text_list(s, "creators", where)
+    if "issued" in s:
+        s["issued"] = _partial_date(s, "issued", where)
+    if "url" in s and not (isinstance(s["url"], str) and HTTP_URL.match(s["url"])):
+        raise s.error(f"{where}: url {s['url']!r:.80} must be an http(s) URL without spaces, e.g. https://www.vive.dk/…", "url")
+
+
+def _load_programmes(rec: Records, root: Path, docs, problems: Problems) -> dict[str, Record]:
+    rec.programmes = _records(root / "programmes.yaml", "programmes", problems)
     for p in rec.programmes:
-        where = f"programme {p.get('id', '?')}"
-        _slug(p, "id", where)
-        _langs(p, "name", where)
-        p["start"], p["end"] = _date(p, "start", where), _date(p, "end", where)
-        p["_sources"] = _source(p, where, docs)
-        for r in _list(p, "rounds", where):
-            r = _expect_record(r, p.file, p.line_of("rounds"), f"{where} round")
-            _positive(r, "number", f"{where} round")
-            for key in ("deadline", "in_force"):
-                r[key] = _date(r, key, f"{where} round {r['number']}", required=False)
-            _optional_flag(r, "expected", f"{where} round {r['number']}")
-            r["_sources"] = _source(r, f"{where} round {r['number']}", docs)
-        _optional_text(p, "note", where)
-    _unique(rec.programmes, "id", "programme id")
-    return {p["id"]: p for p in rec.programmes}
+        with problems.each():
+            _check_programme(p, docs)
+    with problems.each():
+        _unique(rec.programmes, "id", "programme id")
+    return {p.get("id"): p for p in rec.programmes}
 
 
-def _load_municipalities(rec: Records, root: Path, docs) -> set[str]:
-    rec.municipalities = _top_list(root / "municipalities.yaml", load_yaml(root / "municipalities.yaml"), "municipalities")
+def _check_programme(p: Record, docs) -> None:
+    where = f"programme {p.get('id', '?')}"
+    _slug(p, "id", where)
+    _langs(p, "name", where)
+    p["start"], p["end"] = _date(p, "start", where), _date(p, "end", where)
+    p["_sources"] = _source(p, where, docs)
+    for r in _list(p, "rounds", where):
+        r = _expect_record(r, p.file, p.line_of("rounds"), f"{where} round")
+        _positive(r, "number", f"{where} round")
+        for key in ("deadline", "in_force"):
+            r[key] = _date(r, key, f"{where} round {r['number']}", required=False)
+        _optional_flag(r, "expected", f"{where} round {r['number']}")
+        r["_sources"] = _source(r, f"{where} round {r['number']}", docs)
+    _optional_text(p, "note", where)
+
+
+def _load_municipalities(rec: Records, root: Path, docs, p: Problems) -> set[str]:
+    rec.municipalities = _records(root / "municipalities.yaml", "municipalities", p)
     for m in rec.municipalities:
-        code = _need(m, "code", "municipality", (str, int))
-        if not isinstance(code, str) or not CODE.match(code):
-            raise m.error(f"municipality code {code!r} must be four digits in quotes, as DAGI writes it (e.g. \"0851\")", "code")
-        _need(m, "name", f"municipality {code}")
-        m["_sources"] = _source(m, f"municipality {code}", docs)
-    _unique(rec.municipalities, "code", "municipality code")
-    return {m["code"] for m in rec.municipalities}
+        with p.each():
+            _check_municipality(m, docs)
+    with p.each():
+        _unique(rec.municipalities, "code", "municipality code")
+    return {m.get("code") for m in rec.municipalities}
 
 
-def _load_statutes(rec: Records, root: Path) -> None:
-    rec.statutes = _top_list(root / "statutes.yaml", load_yaml(root / "statutes.yaml"), "statutes")
+def _check_municipality(m: Record, docs) -> None:
+    code = _need(m, "code", "municipality", (str, int))
+    if not isinstance(code, str) or not CODE.match(code):
+        raise m.error(f"municipality code {code!r} must be four digits in quotes, as DAGI writes it (e.g. \"0851\")", "code")
+    _need(m, "name", f"municipality {code}")
+    m["_sources"] = _source(m, f"municipality {code}", docs)
+
+
+def _load_statutes(rec: Records, root: Path, p: Problems) -> None:
+    rec.statutes = _records(root / "statutes.yaml", "statutes", p)
     for s in rec.statutes:
-        sid = _need(s, "id", "statute")
-        if not STATUTE_ID.match(sid):
-            raise s.error(f"statute id {sid!r} must be an upper-case abbreviation (A-Z, 0-9, hyphens) such as SL or BEK-LAB", "id")
-        _langs(s, "title", f"statute {sid}")
-        _one_of(s, "type", STATUTE_TYPES, f"statute {sid}")
-        _text_list(s, "variants", f"statute {sid}")
-        if "eli" in s:
-            eli = _need(s, "eli", f"statute {sid}")
-            if not HTTP_URL.match(eli):
-                raise s.error(f"statute {sid}: eli {eli!r} must be an http(s) IRI, e.g. "
-                              "https://www.retsinformation.dk/eli/lta/2024/701", "eli")
-    _unique(rec.statutes, "id", "statute id")
+        with p.each():
+            _check_statute(s)
+    with p.each():
+        _unique(rec.statutes, "id", "statute id")
 
 
-def _load_outcomes(rec: Records, root: Path, docs) -> None:
-    rec.outcomes = _top_list(root / "outcomes.yaml", load_yaml(root / "outcomes.yaml"), "outcomes")
-    trial_keys = {f"{t['programme']}/{t['id']}" for t in rec.trials}
+def _check_statute(s: Record) -> None:
+    sid = _need(s, "id", "statute")
+    if not STATUTE_ID.match(sid):
+        raise s.error(f"statute id {sid!r} must be an upper-case abbreviation (A-Z, 0-9, hyphens) such as SL or BEK-LAB", "id")
+    _langs(s, "title", f"statute {sid}")
+    _one_of(s, "type", STATUTE_TYPES, f"statute {sid}")
+    _text_list(s, "variants", f"statute {sid}")
+    if "eli" in s:
+        eli = _need(s, "eli", f"statute {sid}")
+        if not HTTP_URL.match(eli):
+            raise s.error(f"statute {sid}: eli {eli!r} must be an http(s) IRI, e.g. "
+                          "https://www.retsinformation.dk/eli/lta/2024/701", "eli")
+
+
+def _load_outcomes(rec: Records, root: Path, docs, p: Problems) -> None:
+    rec.outcomes = _records(root / "outcomes.yaml", "outcomes", p)
+    trial_keys = {f"{t.get('programme')}/{t.get('id')}" for t in rec.trials}
     for o in rec.outcomes:
-        where = f"outcome {o.get('id', '?')}"
-        _slug(o, "id", where)
-        _one_of(o, "kind", OUTCOME_KINDS, where)
-        _langs(o, "name", where)
-        _optional_langs(o, "text", where)
-        _optional_text(o, "note", where)
-        for t in _text_list(o, "trials", where):
-            if t not in trial_keys:
-                raise o.error(f"{where}: trial {t!r} is not a known trial; write programme/trial-id, e.g. frikommune-ii/{rec.trials[0]['id'] if rec.trials else 'some-trial'}", "trials")
-        o["_sources"] = _source(o, where, docs)
-    _unique(rec.outcomes, "id", "outcome id")
+        with p.each():
+            _check_outcome(o, rec, docs, trial_keys)
+    with p.each():
+        _unique(rec.outcomes, "id", "outcome id")
 
 
-def _load_trial_file(path: Path, rec: Records, docs, programmes, codes) -> None:
+def _check_outcome(o: Record, rec: Records, docs, trial_keys: set[str]) -> None:
+    where = f"outcome {o.get('id', '?')}"
+    _slug(o, "id", where)
+    _one_of(o, "kind", OUTCOME_KINDS, where)
+    _langs(o, "name", where)
+    _optional_langs(o, "text", where)
+    _optional_text(o, "note", where)
+    for t in _text_list(o, "trials", where):
+        if t not in trial_keys:
+            raise o.error(f"{where}: trial {t!r} is not a known trial; write programme/trial-id, e.g. frikommune-ii/{rec.trials[0]['id'] if rec.trials else 'some-trial'}", "trials")
+    o["_sources"] = _source(o, where, docs)
+
+
+def _load_trial_file(path: Path, rec: Records, docs, programmes, codes, p: Problems) -> None:
     data = load_yaml(path)
     if not isinstance(data, Record):
         raise RecordError(path, 1, "a network file must be a mapping with 'network:' (or 'programme:') and 'trials:'")
-    network = _load_network(path, data, rec, docs, codes) if "network" in data else None
-    programme = network["programme"] if network else _need(data, "programme", path.name)
+    network = None
+    if "network" in data:
+        network = data["network"] if isinstance(data["network"], Record) else None
+        with p.each():  # a broken network header still lets its trials be checked
+            network = _load_network(path, data, rec, docs, codes)
+    programme = network.get("programme") if network else _need(data, "programme", path.name)
     if programme not in programmes:
-        raise (network or data).error(f"programme {programme!r} is not in programmes.yaml; known: {', '.join(sorted(programmes))}", "programme")
+        raise (network or data).error(f"programme {programme!r} is not in programmes.yaml; known: {', '.join(sorted(map(str, programmes)))}", "programme")
     for t in _list(data, "trials", path.name):
-        t = _expect_record(t, str(path), data.line_of("trials"), "trial")
-        rec.trials.append(_trial(t, programme, network, docs, codes))
+        with p.each():
+            t = _expect_record(t, str(path), data.line_of("trials"), "trial")
+            rec.trials.append(t)
+            _trial(t, programme, network, docs, codes)
     for a in _list(data, "applications", path.name):
-        a = _expect_record(a, str(path), data.line_of("applications"), "application")
-        rec.applications.append(_application(a, programme, network, programmes, docs))
+        with p.each():
+            a = _expect_record(a, str(path), data.line_of("applications"), "application")
+            rec.applications.append(a)
+            _application(a, programme, network, programmes, docs)
     for e in _list(data, "evaluations", path.name):
-        e = _expect_record(e, str(path), data.line_of("evaluations"), "evaluation")
-        rec.evaluations.append(_evaluation(e, path, programme, network, docs))
+        with p.each():
+            e = _expect_record(e, str(path), data.line_of("evaluations"), "evaluation")
+            rec.evaluations.append(e)
+            _evaluation(e, path, programme, network, docs)
 
 
 def _load_network(path: Path, data: Record, rec: Records, docs, codes) -> Record:
@@ -186,7 +286,7 @@ def _load_network(path: Path, data: Record, rec: Records, docs, codes) -> Record
 
 
 def _trial(t: Record, programme: str, network: Record | None, docs, codes) -> Record:
-    number = network["number"] if network else None
+    number = network.get("number") if network else None
     where = f"trial {t.get('id', '?')}"
     _slug(t, "id", where)
     t["programme"], t["network"] = programme, number
@@ -227,7 +327,7 @@ def _trial(t: Record, programme: str, network: Record | None, docs, codes) -> Re
 
 
 def _application(a: Record, programme: str, network: Record | None, programmes, docs) -> Record:
-    number = network["number"] if network else None
+    number = network.get("number") if network else None
     where = f"application {a.get('id', '?')}"
     _slug(a, "id", where)
     a["programme"], a["network"] = programme, number
@@ -249,7 +349,7 @@ def _application(a: Record, programme: str, network: Record | None, programmes, 
 
 
 def _evaluation(e: Record, path: Path, programme: str, network: Record | None, docs) -> Record:
-    number = network["number"] if network else None
+    number = network.get("number") if network else None
     where = f"evaluation in {path.name}"
     _need(e, "evaluator", where)
     _langs(e, "design", where)
@@ -260,24 +360,25 @@ def _evaluation(e: Record, path: Path, programme: str, network: Record | None, d
     return e
 
 
-def _check_links(rec: Records) -> None:
-    trials = {(t["programme"], t["id"]): t for t in rec.trials}
+def _check_links(rec: Records, p: Problems) -> None:
+    trials = {(t.get("programme"), t.get("id")): t for t in rec.trials}
     for t in rec.trials:
         if "parent" in t:
-            parent = trials.get((t["programme"], t["parent"]))
-            if parent is None:
-                raise t.error(f"trial {t['id']}: parent {t['parent']!r} is not a trial of programme {t['programme']}; use the id of a trial in the same programme", "parent")
-            parent["_has_children"] = True
+            with p.each():
+                parent = trials.get((t["programme"], t["parent"]))
+                if parent is None:
+                    raise t.error(f"trial {t['id']}: parent {t['parent']!r} is not a trial of programme {t['programme']}; use the id of a trial in the same programme", "parent")
+                parent["_has_children"] = True
     for t in rec.trials:
         if "status" not in t and not t.get("_has_children"):
-            raise t.error(f"trial {t['id']}: missing required field 'status'; use one of: {', '.join(STATUSES)}")
+            p.add(t.error(f"trial {t.get('id')}: missing required field 'status'; use one of: {', '.join(STATUSES)}"))
     for a in rec.applications:
-        if a.get("trial") and (a["programme"], a["trial"]) not in trials:
-            raise a.error(f"application {a['id']}: trial {a['trial']!r} is not a trial of programme {a['programme']}; use the id of a trial in the same programme", "trial")
+        if a.get("trial") and (a.get("programme"), a["trial"]) not in trials:
+            p.add(a.error(f"application {a.get('id')}: trial {a['trial']!r} is not a trial of programme {a.get('programme')}; use the id of a trial in the same programme", "trial"))
     for e in rec.evaluations:
-        for t in e.get("trials", []):
-            if (e["programme"], t) not in trials:
-                raise e.error(f"evaluation by {e['evaluator']}: trial {t!r} is not a trial of programme {e['programme']}; use the id of a trial in the same programme", "trials")
+        for t in e.get("trials") or []:
+            if (e.get("programme"), t) not in trials:
+                p.add(e.error(f"evaluation by {e.get('evaluator')}: trial {t!r} is not a trial of programme {e.get('programme')}; use the id of a trial in the same programme", "trials"))
 
 
 def statute_index(data_dir: str | Path):
