@@ -51,7 +51,7 @@ def test_an_explicit_home_that_is_not_one_is_an_error_never_a_fallback(home, tmp
     home = home.format(tmp=tmp_path)
     for command in (["query", "statutes"], ["validate"], ["build", "-o", str(tmp_path / "d")]):
         result = CliRunner().invoke(cli, ["--home", home, *command])
-        assert result.exit_code == 2 and result.stderr.startswith(f"fkgraph: {home}: not an fkgraph home"), result.output
+        assert result.exit_code == 2 and result.stderr.startswith(f"fkgraph: --home {home}: not an fkgraph home"), result.output
     assert not (tmp_path / "d").exists()
 
 

@@ -4,7 +4,8 @@ API function, so that `--home` and `--base` reach every command by construction.
 A maintainer runs fkgraph inside a checkout and edits `data/`; a user who installed the wheel has
 no checkout, so the wheel carries a copy under `fkgraph/_share/`. Without an explicit home the
 first found wins: `$FKGRAPH_HOME`, the current directory, the checkout this package sits in, the
-packaged copy.
+packaged copy. A home needs only `data/statutes.yaml`: a data repository without its own
+`ontology/` or `queries/` uses the packaged ones for those, never the packaged data.
 """
 from __future__ import annotations
 
@@ -39,15 +40,26 @@ class Settings:
 
     @property
     def ontology_file(self) -> Path:
-        return self.home / "ontology" / "fk.ttl"
+        return part(self.home, "ontology") / "fk.ttl"
 
     @property
     def shapes_file(self) -> Path:
-        return self.home / "ontology" / "shapes.ttl"
+        return part(self.home, "ontology") / "shapes.ttl"
 
     @property
     def queries_dir(self) -> Path:
-        return self.home / "queries"
+        return part(self.home, "queries")
+
+    def parts(self) -> dict[str, Path]:
+        """Where each part of the home is read from: data/ always from the home itself."""
+        return {"data": self.data_dir, "ontology": part(self.home, "ontology"), "queries": self.queries_dir}
+
+    def describe(self) -> str:
+        """One line saying which parts are the home's own and which are packaged."""
+        own = [name for name, path in self.parts().items() if path.parent == self.home]
+        packaged = [name for name, path in self.parts().items() if path.parent != self.home]
+        line = f"home {self.home}: " + ", ".join(f"{n}/" for n in own)
+        return line + (f"; packaged {', '.join(f'{n}/' for n in packaged)} from {_packaged_home()}" if packaged else "")
 
     def but(self, **changes) -> "Settings":
         """A copy with some fields changed (None leaves a field as it is)."""
@@ -89,7 +101,21 @@ def settings(given: Settings | None = None, *, home: str | os.PathLike | None = 
 
 
 def _is_home(path: Path) -> bool:
-    return (path / "data" / "statutes.yaml").is_file() and (path / "ontology").is_dir()
+    return (path / "data" / "statutes.yaml").is_file()
+
+
+def _packaged_home() -> Path:
+    """The ontology and queries that came with this fkgraph: the wheel's copy, or the checkout's."""
+    for c in (_PACKAGE / "_share", _PACKAGE.parents[1]):
+        if (c / "ontology" / "fk.ttl").is_file():
+            return c
+    return _PACKAGE / "_share"
+
+
+def part(home_dir: Path, name: str) -> Path:
+    """`home_dir/name` if the home has it, else the packaged one (ontology/ and queries/ only)."""
+    own = Path(home_dir) / name
+    return own if own.is_dir() or name == "data" else _packaged_home() / name
 
 
 def find_home(explicit: str | os.PathLike | None = None, environ=os.environ) -> Path:
@@ -105,8 +131,10 @@ def find_home(explicit: str | os.PathLike | None = None, environ=os.environ) -> 
         if _is_home(c):
             return c.resolve()
     if candidates and (explicit or environ.get("FKGRAPH_HOME")):
-        raise UsageError(f"{candidates[0]}: not an fkgraph home (expected data/statutes.yaml and ontology/ in it); "
-                         f"give --home (or $FKGRAPH_HOME) a folder with data/, ontology/ and queries/")
+        where = "--home" if explicit else "$FKGRAPH_HOME"
+        missing = "the folder does not exist" if not candidates[0].is_dir() else "data/statutes.yaml is missing"
+        raise UsageError(f"{where} {candidates[0]}: not an fkgraph home ({missing}); give a folder with "
+                         f"data/statutes.yaml in it (ontology/ and queries/ are optional: the packaged ones are used)")
     raise UsageError("no fkgraph home found: run inside a checkout or set FKGRAPH_HOME")
 
 
@@ -121,12 +149,12 @@ def data_dir(explicit=None) -> Path:
 
 
 def ontology_file(explicit=None) -> Path:
-    return home(explicit) / "ontology" / "fk.ttl"
+    return part(home(explicit), "ontology") / "fk.ttl"
 
 
 def shapes_file(explicit=None) -> Path:
-    return home(explicit) / "ontology" / "shapes.ttl"
+    return part(home(explicit), "ontology") / "shapes.ttl"
 
 
 def queries_dir(explicit=None) -> Path:
-    return home(explicit) / "queries"
+    return part(home(explicit), "queries")
