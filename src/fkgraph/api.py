@@ -95,13 +95,17 @@ def _cache_path(data: Path, base: str, root: Path) -> Path | None:
 
 def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = None,
              home: Home = None, engine: str = "pyshacl",
-             progress: Progress | None = None) -> Report:
+             progress: Progress | None = None, allow_empty: bool = False) -> Report:
     """SHACL-validate a built graph, a store, or RDF files (default: build from data/).
 
-    Given a Built (or nothing), each result also names the YAML record (file:line) it came from.
-    `engine`: "pyshacl" (the reference) or "fast" (fkgraph.scale.engine, the optional extra `fast`).
+    Each result names the file and line it came from: the YAML record for a graph built here,
+    the RDF file for files. Without a target, records that do not load give a failed report of
+    every record error (a report is always there to write). `engine`: "pyshacl" (the reference)
+    or "fast" (fkgraph.scale.engine, the optional extra `fast`).
     """
+    from fkgraph.model.records import RecordError
     from fkgraph.shacl.engine import validate as run
+    from fkgraph.shacl.report import Report
 
     runner = engine
     if engine == "fast":  # shacl/ never imports the optional scale/: the engine is picked here
@@ -109,10 +113,35 @@ def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = Non
 
     s = settings(home)
     if target is None:
-        target = build(s, progress=progress)
-    if not isinstance(target, (Built, ox.Store)):
-        target = from_files(target)
-    return run(target, s.shapes_file, s.ontology_file, engine=runner, progress=progress, name=engine)
+        try:
+            target = build(s, progress=progress)
+        except RecordError as e:
+            return Report.from_record_errors(getattr(e, "errors", [e]), s.home, s.describe())
+    elif not isinstance(target, (Built, ox.Store)):
+        origins: dict = {}
+        target = Built(from_files(target, origins), records=lambda: None, base=s.base, origins=origins)
+    report = run(target, s.shapes_file, s.ontology_file, engine=runner, progress=progress, name=engine,
+                 allow_empty=allow_empty)
+    report.header = s.describe()
+    return report
+
+
+def check(home: Home = None, engine: str = "pyshacl", progress: Progress | None = None) -> Report:
+    """What a maintainer runs before committing: the records against their JSON Schema and their
+    cross-checks, then the graph against the shapes; every problem at its file:line."""
+    from fkgraph.model import records, schema
+    from fkgraph.shacl.report import Report
+
+    s = settings(home)
+    problems = list(schema.check(s.data_dir))
+    try:
+        records.load(s.data_dir)
+    except records.RecordError as e:
+        seen = {(p.file, p.line) for p in problems}
+        problems += [x for x in getattr(e, "errors", [e]) if (x.file, x.line) not in seen]
+    if problems:
+        return Report.from_record_errors(problems[:records.LIMIT], s.home, s.describe())
+    return validate(None, s, engine=engine, progress=progress)
 
 
 def docs(output: str | os.PathLike = "dist/ontology", home: Home = None):

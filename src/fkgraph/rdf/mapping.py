@@ -22,6 +22,23 @@ if TYPE_CHECKING:  # loading a cached graph needs neither the YAML reader nor th
     from fkgraph.model import citations
     from fkgraph.model.records import Record, Records
 
+#: property → the record field its value comes from, so a validation result names the field and
+#: its line (the same property may come from different fields in different records: the first
+#: field of the list the record has wins).
+FIELDS = {
+    "fk:status": ["status"], "fk:statusText": ["status_text"], "fk:startDate": ["start"],
+    "fk:endDate": ["end"], "rdfs:label": ["name", "title"], "fk:municipality": ["municipalities"],
+    "org:hasMember": ["members"], "fk:kind": ["kind"], "fk:citation": ["text"], "fk:provision": ["cites"],
+    "fk:exemptsFrom": ["exemptions"], "fk:decision": ["decision"], "fk:round": ["round"],
+    "fk:resultedIn": ["trial"], "fk:evaluates": ["trials"], "fk:concerns": ["trials"],
+    "fk:evaluator": ["evaluator"], "fk:design": ["design"], "fk:outcomeKind": ["kind"],
+    "fk:number": ["number"], "fk:theme": ["theme"], "skos:notation": ["id", "code"],
+    "dcterms:isPartOf": ["parent"], "fk:exemptionText": ["text"], "fk:outcomeText": ["outcome"],
+    "prov:wasDerivedFrom": ["source", "sources"], "skos:note": ["note"], "fk:reason": ["reason"],
+    "fk:statuteType": ["type"], "rdfs:seeAlso": ["eli"], "dcterms:title": ["title"],
+    "fk:legalBasis": ["legal_basis"], "fk:partial": ["partial"], "fk:unspecified": ["unspecified"],
+}
+
 LEVEL_NAMES = {"kap": "kapitel", "p": "paragraf", "stk": "stykke", "nr": "nummer", "litra": "litra", "pkt": "punktum"}
 
 
@@ -62,7 +79,7 @@ class _Triples:
         if rel is None:
             rel = self._files[file] = _relative(file, self.root)
         line = rec.line_of(key) if key and hasattr(rec, "line_of") else getattr(rec, "line", 1)
-        self.origins[node[1:-1]] = (rel, line)
+        self.origins[node[1:-1]] = (rel, line, getattr(rec, "key_lines", None) or {})
 
     def labels(self, s, names: dict, prop: str = "rdfs:label") -> None:
         for lang, text in sorted(names.items()):
@@ -347,7 +364,7 @@ class _Mapping:
             p = self.parse(cite, ex, "cites", where)
             target = self.provision(p)
             en_node = _iri(iris.exemption(tr["programme"], tr["id"], p, self.base))
-            t.origin(en_node, tr, "exemptions")
+            t.origin(en_node, ex)
             t.add(node, _t("fk:exemptsFrom"), target)
             t.add(en_node, A, _t("fk:Exemption"))
             t.add(en_node, _t("fk:trial"), node)

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 # that as a bar on a terminal, and a caller that passes nothing pays nothing.
 Progress = Callable[[str, int, int], None]
 
-#: IRI → (data file relative to the folder holding data/, line) of the record it was built from
-Origins = dict[str, tuple[str, int]]
+#: IRI → (data file relative to the folder holding data/, line, {field: line}) of the record it
+#: was built from
+Origins = dict[str, tuple[str, int, dict]]
 
 
 class Built:
@@ -53,6 +54,22 @@ class Built:
         """'data/networks/x.yaml:12' for an IRI of the graph, '' for one no record mints."""
         found = self.origins.get(iri)
         return f"{found[0]}:{found[1]}" if found else ""
+
+    def place(self, iri: str, path: str = "") -> tuple[str, int, str]:
+        """(file, line, field) of the record an IRI was built from; with `path` (a property IRI),
+        the field that property's value comes from and that field's line, where the record has it."""
+        found = self.origins.get(iri)
+        if not found:
+            return ("", 0, "")
+        from fkgraph.rdf.mapping import FIELDS
+        from fkgraph.rdf.terms import compact
+
+        file, line, key_lines = (tuple(found) + ({},))[:3]
+        for field in FIELDS.get(compact(path) or path, []) if path else []:
+            if field in key_lines:
+                return (file, key_lines[field], field)
+        fields = FIELDS.get(compact(path) or path, []) if path else []
+        return (file, line, fields[0] if fields else "")
 
     def __len__(self) -> int:
         return len(self.store)
@@ -96,15 +113,35 @@ class _Counted:
         self.progress("loading", self.size, self.size)
 
 
-def from_files(paths: Iterable[str | Path]) -> ox.Store:
-    """Load RDF files (format from the extension) into a fresh store, for `validate FILE…`."""
+def rdf_format(path: str | Path) -> ox.RdfFormat:
+    """The RDF format a file name says (`.ttl`, `.nt`, … each optionally `.gz`)."""
+    name = Path(path).name.removesuffix(".gz")
+    ext = name.rsplit(".", 1)[-1] if "." in name else ""
+    fmt = ox.RdfFormat.from_extension({"json": "jsonld"}.get(ext, ext)) if ext else None
+    if fmt is None:
+        raise UsageError(f"{path}: unknown RDF file extension {ext!r}; use .ttl, .nt, .nq, .trig, .jsonld "
+                         f"or .rdf, each optionally gzipped (.ttl.gz)")
+    return fmt
+
+
+def from_files(paths: Iterable[str | Path], origins: Origins | None = None) -> ox.Store:
+    """Load RDF files into a fresh store, for `validate FILE…`; gzipped files are read as such.
+    `origins`, if given, receives each subject IRI → (the first file that describes it, 0, {})."""
+    import gzip
+
     store = ox.Store()
     for path in paths:
-        fmt = ox.RdfFormat.from_extension(Path(path).suffix.lstrip(".") or "ttl")
-        if fmt is None:
-            raise UsageError(f"{path}: unknown RDF file extension; use .ttl, .nt, .nq, .trig, .jsonld or .rdf")
-        with open(path, "rb") as f:
-            store.load(f, format=fmt, to_graph=ox.DefaultGraph())  # less memory than bulk_load
+        fmt = rdf_format(path)
+        before = set() if origins is None else {q.subject for q in store}
+        try:
+            with (gzip.open if str(path).endswith(".gz") else open)(path, "rb") as f:
+                store.load(f, format=fmt, to_graph=ox.DefaultGraph())  # less memory than bulk_load
+        except (SyntaxError, ValueError, OSError, EOFError) as e:
+            raise UsageError(f"{path}: cannot read it as {fmt.name}: {' '.join(str(e).split())[:300]}") from None
+        if origins is not None:
+            for q in store:
+                if isinstance(q.subject, ox.NamedNode) and q.subject not in before:
+                    origins.setdefault(q.subject.value, (str(path), 0, {}))
     return store
 
 

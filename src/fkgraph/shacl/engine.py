@@ -14,9 +14,9 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from fkgraph.errors import UsageError
+from fkgraph.errors import DataError, UsageError
 from fkgraph.rdf.store import Built, Progress, label
-from fkgraph.rdf.terms import term
+from fkgraph.rdf.terms import compact, term
 from fkgraph.shacl.report import SH, Report, Result, ShapeInfo
 
 Engine = Callable[[ox.Store, object, object], list]
@@ -138,7 +138,8 @@ def _pick(msgs, lang: str, fallback: bool = True) -> str:
 # ---- the public function -----------------------------------------------------------------------
 
 def validate(store: ox.Store | Built, shapes: str | Path, ontology: str | Path | None = None,
-             engine: str | Engine = "pyshacl", progress: Progress | None = None, name: str | None = None) -> Report:
+             engine: str | Engine = "pyshacl", progress: Progress | None = None, name: str | None = None,
+             allow_empty: bool = False) -> Report:
     """Validate the store's default graph against the shapes.
 
     `store` may be a `Built`: then each result also names the YAML record (file:line) its focus
@@ -146,7 +147,11 @@ def validate(store: ox.Store | Built, shapes: str | Path, ontology: str | Path |
     like `run_pyshacl`; `name` is what the report calls it (default: the name given, or the
     function's). `progress` hears three stages: the shapes read, the engine done, the results
     labelled (an engine is one call into a validator that reports nothing while it runs).
+
+    A shapes graph without shapes, or data with no resource any shape targets, is a DataError
+    (unless `allow_empty`): "conforms" would only mean that nothing was checked.
     """
+    import time
     import rdflib
 
     if isinstance(engine, str):
@@ -155,13 +160,16 @@ def validate(store: ox.Store | Built, shapes: str | Path, ontology: str | Path |
                              f"(or pass a function, such as fkgraph.scale.engine.run_shacl)")
         name, engine = name or engine, ENGINES[engine]
     name = name or getattr(engine, "__name__", "custom")
-    locate = store.origin if isinstance(store, Built) else (lambda iri: "")
+    started = time.monotonic()
+    locate = store if isinstance(store, Built) else None
     if isinstance(store, Built):
         store = store.store
     stage = f"validating ({name})"
     if progress:
         progress(stage, 0, 3)
-    shapes_g = rdflib.Graph().parse(str(shapes), format="turtle")
+    shapes_g = _shapes_graph(shapes)
+    if not allow_empty:
+        _check_not_empty(store, shapes_g, shapes)
     ont_g = rdflib.Graph().parse(str(ontology), format="turtle") if ontology else None
     if progress:
         progress(stage, 1, 3)
@@ -172,10 +180,38 @@ def validate(store: ox.Store | Built, shapes: str | Path, ontology: str | Path |
     if progress:
         progress(stage, 3, 3)
     conforms = not any(r.severity == "Violation" for r in results)
-    return Report(conforms=conforms, results=results, engine=name, shapes=shape_infos(shapes_g))
+    return Report(conforms=conforms, results=results, engine=name, shapes=shape_infos(shapes_g),
+                  seconds=time.monotonic() - started)
 
 
-def _result(r: dict, store: ox.Store, locate: Callable[[str], str]) -> Result:
+def _shapes_graph(shapes: str | Path):
+    import rdflib
+
+    try:
+        g = rdflib.Graph().parse(str(shapes), format="turtle")
+    except Exception as e:  # rdflib raises several unrelated types for a broken file
+        raise DataError(f"{shapes}: not readable as Turtle: {' '.join(str(e).split())[:200]}") from None
+    if not shape_infos(g) and not any(g.subjects(rdflib.URIRef(SH + "targetClass"), None)):
+        raise DataError(f"{shapes}: holds no SHACL shapes (no sh:NodeShape or sh:PropertyShape); "
+                        f"point the home's ontology/shapes.ttl at fkgraph's shapes")
+    return g
+
+
+def _check_not_empty(store: ox.Store, shapes_g, shapes) -> None:
+    """Data that no shape targets would 'conform' without a single check: refuse it."""
+    import rdflib
+
+    targets = sorted({str(c) for c in shapes_g.objects(None, rdflib.URIRef(SH + "targetClass"))})
+    rdf_type = ox.NamedNode(str(rdflib.RDF.type))
+    for c in targets:
+        if next(iter(store.quads_for_pattern(None, rdf_type, ox.NamedNode(c), None)), None) is not None:
+            return
+    named = ", ".join(compact(c) or c for c in targets[:6]) + (" …" if len(targets) > 6 else "")
+    raise DataError(f"nothing to validate: the data holds no resource of a class the shapes in {Path(shapes).name} "
+                    f"target ({named}); give fkgraph data (or --allow-empty to accept an empty graph)")
+
+
+def _result(r: dict, store: ox.Store, locate: Built | None) -> Result:
     """An engine's result as a plain record, with labels and where its focus node came from."""
     import rdflib
 
@@ -188,12 +224,20 @@ def _result(r: dict, store: ox.Store, locate: Callable[[str], str]) -> Result:
         source_shape=_plain(r.get("source_shape")), message=r.get("message", ""),
         focus_label=(label(store, ox.NamedNode(focus_s)) or "") if is_iri else "",
         where=_where(store, focus_s) if is_iri else "",
-        record=locate(focus_s) if is_iri else "",
+        record=locate.origin(focus_s) if is_iri and locate else "",
         message_da=r.get("message_da", ""),
         value_label=(label(store, ox.NamedNode(value_s)) or "") if isinstance(value, rdflib.URIRef) else "",
         focus_n3=focus.n3() if focus is not None else "",
         value_n3=value.n3() if value is not None else "",
+        **_place(locate, focus_s if is_iri else "", _plain(r.get("path"))),
     )
+
+
+def _place(locate: Built | None, focus: str, path: str) -> dict:
+    if not (locate and focus):
+        return {}
+    file, line, field = locate.place(focus, path)
+    return {"file": file, "line": line, "field": field}
 
 
 def _plain(term_) -> str:
