@@ -48,6 +48,10 @@ def _failure(e: Exception) -> Exception:
 
     if isinstance(e, api.BuildError):
         click.echo(e.report.text(), err=True)
+    if len(getattr(e, "errors", ())) > 1:  # every record error, each on its own line
+        for x in e.errors[:-1]:
+            click.echo(f"fkgraph: {x}", err=True)
+        return Fail(str(e.errors[-1]), e.exit_code)
     if isinstance(e, FkgraphError):
         return Fail(f"citation: {e}" if isinstance(e, CitationError) else str(e), e.exit_code)
     if isinstance(e, FileNotFoundError):
@@ -88,12 +92,14 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--home", envvar="FKGRAPH_HOME", type=click.Path(file_okay=False),
-              help="Folder with data/, ontology/ and queries/ (default: this checkout).")
+              help="Folder with data/ (and optionally its own ontology/ and queries/; else the packaged "
+                   "ones). Default: the current folder if it has data/, else this checkout.")
 @click.option("--base", default=DEFAULT_BASE, show_default=True,
               help="Base of every minted IRI: an http(s) IRI ending in / or #.")
+@click.option("--verbose", "-v", is_flag=True, help="Say on standard error which data/, ontology/ and queries/ are used.")
 @click.version_option(package_name="fkgraph")
 @click.pass_context
-def cli(ctx, home, base):
+def cli(ctx, home, base, verbose):
     """fkgraph: Danish free-municipality trials and the laws they set aside, as linked data.
 
     \b
@@ -104,6 +110,11 @@ def cli(ctx, home, base):
       fkgraph cite "servicelovens § 52, stk. 3"
     """
     ctx.obj = Options(home, base)
+    if verbose:
+        try:
+            click.echo(f"fkgraph: {ctx.obj.settings.describe()}", err=True)
+        except Exception:  # the command itself reports a bad home, once
+            ctx.obj._settings = None
 
 
 @cli.command()
@@ -123,40 +134,14 @@ def build(obj, output):
     click.echo(f"{path}: {len(built)} triples, {len(built.records.trials)} trials; conforms", err=True)
 
 
-@cli.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "turtle", "json", "junit"]), default="text",
-              show_default=True,
-              help="text: grouped by shape, for people; turtle: a SHACL sh:ValidationReport; "
-                   "json; junit: JUnit XML with one test case per shape, for CI.")
-@click.option("--engine", type=click.Choice(["pyshacl", "fast"]), default="pyshacl", show_default=True,
-              help="pyshacl (the reference) or fast (the `shacl` package, extra `fast`; same results, "
-                   "much faster on large graphs).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write the report to this file (atomically) instead of standard output.")
-@click.pass_obj
-@handled
-def validate(obj, files, fmt, engine, output):
-    """Validate the data (built in memory) or the given RDF FILES against the shapes.
+REPORT_FORMATS = ["text", "lines", "turtle", "json", "junit", "github", "sarif"]
+REPORT_HELP = ("text: grouped by shape, for people; lines: one file:line: message per problem; turtle: a "
+               "SHACL sh:ValidationReport; json; junit: JUnit XML, one test case per shape; github: "
+               "workflow commands that annotate the pull request; sarif: SARIF 2.1.0 for code scanning.")
 
-    Exit 0 when the graph conforms, 1 when it does not, 2 when an input cannot be read.
 
-    \b
-    Examples:
-      fkgraph validate                          the data in data/, report grouped by shape
-      fkgraph validate dist/fkgraph.ttl
-      fkgraph validate --format junit -o reports/shapes.xml
-    """
-    from fkgraph.rdf.store import from_files
-
-    target = None
-    if files:
-        try:
-            target = from_files(files)
-        except (SyntaxError, ValueError, OSError) as e:
-            raise Fail(f"cannot read RDF: {e}", 2) from None
-    with slow_step(f"validating with the {engine} engine") as step:
-        report = api.validate(target, home=obj.settings, engine=engine, progress=step.progress)
+def _write_report(report, fmt: str, output: str | None) -> None:
+    """The report on standard output or, atomically, in OUTPUT; exit 1 unless it conforms."""
     text = report.render(fmt)
     if output:
         from fkgraph.fsio import write_bytes
@@ -165,6 +150,65 @@ def validate(obj, files, fmt, engine, output):
         click.echo(text, nl=not text.endswith("\n"))
     if not report.conforms:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "-f", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
+              help=REPORT_HELP)
+@click.option("--engine", type=click.Choice(["pyshacl", "fast"]), default="pyshacl", show_default=True,
+              help="pyshacl (the reference) or fast (the `shacl` package, extra `fast`; same results, "
+                   "much faster on large graphs).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the report to this file (atomically) instead of standard output; written also "
+                   "when the records do not load.")
+@click.option("--allow-empty", is_flag=True,
+              help="Accept data that holds no resource the shapes target (otherwise exit 1: nothing was checked).")
+@click.pass_obj
+@handled
+def validate(obj, files, fmt, engine, output, allow_empty):
+    """Validate the data (built in memory) or the given RDF FILES against the shapes.
+
+    FILES may be Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML, each optionally gzipped.
+    Exit 0 when the graph conforms, 1 when it does not (or holds nothing to check), 2 when an
+    input cannot be read.
+
+    \b
+    Examples:
+      fkgraph validate                          the data in data/, report grouped by shape
+      fkgraph validate dump/fkgraph.nt.gz
+      fkgraph validate --format junit -o reports/shapes.xml
+    """
+    with slow_step(f"validating with the {engine} engine") as step:
+        report = api.validate(list(files) or None, home=obj.settings, engine=engine, progress=step.progress,
+                              allow_empty=allow_empty)
+    _write_report(report, fmt, output)
+
+
+@cli.command()
+@click.option("--format", "-f", "fmt", type=click.Choice(REPORT_FORMATS), default="lines", show_default=True,
+              help=REPORT_HELP)
+@click.option("--engine", type=click.Choice(["pyshacl", "fast"]), default="pyshacl", show_default=True,
+              help="The SHACL engine (see validate).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the report to this file (atomically); written whatever the outcome.")
+@click.pass_obj
+@handled
+def check(obj, fmt, engine, output):
+    """Check the records (JSON Schema and cross-references), build, and validate the shapes.
+
+    Every problem is one line, `file:line: message`, on the line of the data file to change;
+    exit 1 if there is any. This is what the pre-commit hook and CI run.
+
+    \b
+    Examples:
+      fkgraph check
+      fkgraph check --format github             annotations in a GitHub pull request
+      fkgraph check --format sarif -o fkgraph.sarif
+    """
+    with slow_step("checking") as step:
+        report = api.check(obj.settings, engine=engine, progress=step.progress)
+    _write_report(report, fmt, output)
 
 
 @cli.command()
