@@ -37,6 +37,7 @@ class Problems:
     def __init__(self, limit: int = LIMIT):
         self.errors: list[RecordError] = []
         self.limit = limit
+        self.incomplete = False  # a whole file was unreadable: references into it cannot be checked
 
     def add(self, error: RecordError) -> None:
         for e in getattr(error, "errors", [error]):
@@ -46,14 +47,15 @@ class Problems:
             raise RecordErrors(self.errors)
 
     @contextmanager
-    def each(self):
-        """Check one record: its error is kept and the next record checked. A non-record error
-        after an earlier problem is that problem's consequence (a field left unnormalised)."""
+    def each(self, whole_file: bool = False):
+        """Check one record (or, `whole_file`, read one file): its error is kept and the next one
+        checked. A non-record error after an earlier problem is that problem's consequence."""
         try:
             yield
         except RecordErrors:
             raise
         except RecordError as e:
+            self.incomplete = self.incomplete or whole_file
             self.add(e)
         except (KeyError, TypeError, AttributeError, ValueError, IndexError):
             if not self.errors:
@@ -98,7 +100,7 @@ def load(data_dir: str | Path) -> Records:
     if (root / "frikommune-i.yaml").is_file():
         files.append(root / "frikommune-i.yaml")
     for path in files:
-        with p.each():
+        with p.each(whole_file=True):
             _load_trial_file(path, rec, docs, programmes, codes, p)
     for group, key, what in ((rec.networks, "number", "network number"), (rec.trials, "id", "trial id"),
                              (rec.applications, "id", "application id")):
@@ -113,7 +115,7 @@ def load(data_dir: str | Path) -> Records:
 
 def _records(path: Path, what: str, p: Problems) -> list[Record]:
     """The records of a list file; a file that cannot be read is one problem and no records."""
-    with p.each():
+    with p.each(whole_file=True):
         return _top_list(path, load_yaml(path), what)
     return []
 
@@ -218,12 +220,12 @@ def _load_outcomes(rec: Records, root: Path, docs, p: Problems) -> None:
     trial_keys = {f"{t.get('programme')}/{t.get('id')}" for t in rec.trials}
     for o in rec.outcomes:
         with p.each():
-            _check_outcome(o, rec, docs, trial_keys)
+            _check_outcome(o, rec, docs, None if p.incomplete else trial_keys)
     with p.each():
         _unique(rec.outcomes, "id", "outcome id")
 
 
-def _check_outcome(o: Record, rec: Records, docs, trial_keys: set[str]) -> None:
+def _check_outcome(o: Record, rec: Records, docs, trial_keys: set[str] | None) -> None:
     where = f"outcome {o.get('id', '?')}"
     _slug(o, "id", where)
     _one_of(o, "kind", OUTCOME_KINDS, where)
@@ -231,7 +233,7 @@ def _check_outcome(o: Record, rec: Records, docs, trial_keys: set[str]) -> None:
     _optional_langs(o, "text", where)
     _optional_text(o, "note", where)
     for t in _text_list(o, "trials", where):
-        if t not in trial_keys:
+        if trial_keys is not None and t not in trial_keys:
             raise o.error(f"{where}: trial {t!r} is not a known trial; write programme/trial-id, e.g. frikommune-ii/{rec.trials[0]['id'] if rec.trials else 'some-trial'}", "trials")
     o["_sources"] = _source(o, where, docs)
 
@@ -372,6 +374,8 @@ def _check_links(rec: Records, p: Problems) -> None:
     for t in rec.trials:
         if "status" not in t and not t.get("_has_children"):
             p.add(t.error(f"trial {t.get('id')}: missing required field 'status'; use one of: {', '.join(STATUSES)}"))
+    if p.incomplete:  # the records referred to may be in the file that could not be read
+        return
     for a in rec.applications:
         if a.get("trial") and (a.get("programme"), a["trial"]) not in trials:
             p.add(a.error(f"application {a.get('id')}: trial {a['trial']!r} is not a trial of programme {a.get('programme')}; use the id of a trial in the same programme", "trial"))
