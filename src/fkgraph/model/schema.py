@@ -124,11 +124,11 @@ def _explain(path: Path, data: Any, error, seen: set) -> Iterator[RecordError]:
         if key is None:
             return
         seen.add((tuple(keys), key))
-        what = told or f"missing required field '{key}'; add it, e.g. {_example(schema, key)}"
+        what = told or f"missing required field '{key}'; add it, e.g. {_example(schema, keys, key)}"
         yield RecordError(path, _line(data, keys), f"{where}: {what}", field=_dotted([*keys, key]), rule=rule)
         return
     line = _line(data, keys)
-    if error.validator == "not" and isinstance(schema["not"], dict) and "required" in schema["not"]:
+    if error.validator == "not" and "required" in schema["not"] and hasattr(value, "line_of"):
         line = value.line_of(schema["not"]["required"][-1])  # the key that made the combination
     yield RecordError(path, line, f"{where}: {_what(error, told)}", field=_dotted(keys) or None, rule=rule)
 
@@ -159,9 +159,11 @@ def _what(error, told: str | None) -> str:
     return error.message
 
 
-def _example(schema: dict, key: str) -> str:
+def _example(schema: dict, keys: list, key: str) -> str:
     """An example of a missing field: the record reader's, where the field is of the kind it knows."""
     field = schema.get("properties", {}).get(key, {})
+    if key == "da" and keys and isinstance(keys[-1], str):
+        return f'{keys[-1]}: {{da: "…", en: "…"}}'
     if field.get("type") == "string":
         return f'{key}: "…"'
     return EXAMPLES.get(key, f"{key}: …")
