@@ -110,6 +110,40 @@ def test_every_data_file_names_its_schema_on_its_first_line(path):
     assert target == DATA / "schema" / expected and target.is_file()
 
 
+def _patterns(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from [value] if key == "pattern" else _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _patterns(value)
+
+
+def _strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, (dict, list)):
+        for value in node.values() if isinstance(node, dict) else node:
+            yield from _strings(value)
+
+
+def test_patterns_mean_the_same_to_editors_and_to_python():
+    """Editors run the patterns as ECMA-262 regular expressions (unicode mode), fkgraph with
+    Python's re: on every string of the data and on the edge cases they agree."""
+    import regress
+    from fkgraph.model.yamlio import load_yaml
+
+    samples = {s for path in DATA_FILES for s in _strings(load_yaml(path))}
+    samples |= {"lab\n", "lab", " lab", "lab ", "ø", "0851\n", "0851", "2018-02-30", "2018-13", "307-320\n",
+                "307 - 320", "https://example.org/a b", "a\nb", "", "\u00a0x", "SL\n", "BEK-LAB", "1.0+b\n"}
+    patterns = {p for path in SCHEMAS for p in _patterns(json.loads(path.read_text(encoding="utf-8")))}
+    assert len(patterns) >= 10
+    for pattern in patterns:
+        ecma = regress.Regex(pattern, "u")
+        differ = [s for s in samples if bool(re.search(pattern, s)) != (ecma.find(s) is not None)]
+        assert differ == [], (pattern, differ[:5])
+
+
 def test_the_vocabularies_are_the_record_readers():
     """Enums are copied from fields.py, never invented: a new status must reach both."""
     def load(name):
