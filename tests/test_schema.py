@@ -269,6 +269,16 @@ def test_the_homes_own_schema_wins(home):
     assert errors and all(e.rule == "schema/enum" and "'bekendtgørelse' is not one of: lov" in e.message for e in errors)
 
 
+def test_a_broken_schema_in_the_home_is_one_error_naming_it(home):
+    own = home / "data" / "schema" / "outcomes.json"
+    own.write_text('{"type": "arrray"}', encoding="utf-8")
+    [error] = schema.check(home / "data")
+    assert (error.file, error.rule) == (str(own), "schema/schema") and "not a valid JSON Schema" in error.message
+    own.write_text('{"type": ', encoding="utf-8")
+    [error] = schema.check(home / "data")
+    assert (error.file, error.line) == (str(own), 1) and "cannot be read" in error.message
+
+
 def test_record_error_field_and_rule_are_optional():
     plain = RecordError("data/x.yaml", 3, "something is wrong; fix it")
     assert (plain.field, plain.rule, str(plain)) == (None, None, "data/x.yaml:3: something is wrong; fix it")

@@ -36,7 +36,10 @@ def check(data_dir: Path) -> list[RecordError]:
     root = Path(data_dir)
     if not root.is_dir():
         return [RecordError(root, None, "not a data directory; point --home at a folder with data/statutes.yaml", rule="schema/file")]
-    validators = _validators(root)
+    try:
+        validators = _validators(root)
+    except RecordError as e:  # a schema that cannot be used: nothing can be checked against it
+        return [e]
     errors = [RecordError(root / name, None, f"{name} is missing; data/ needs {', '.join(_REQUIRED)}", rule="schema/file")
               for name in _REQUIRED if not (root / name).is_file()]
     for path in sorted(root.rglob("*.y*ml")):
@@ -75,14 +78,23 @@ def _validators(root: Path) -> dict[str, Any]:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
+    from jsonschema.exceptions import SchemaError
+
     contents: dict[str, dict] = {}
-    for folder in (next((p for p in _PACKAGED if p.is_dir()), None), root / "schema"):
+    packaged = next((p for p in _PACKAGED if p.is_dir()), None)
+    own = root / "schema"
+    if packaged and own.is_dir() and packaged.resolve() == own.resolve():
+        packaged = None  # the checkout's own data/
+    for folder in (packaged, own):
         for path in sorted(folder.glob("*.json")) if folder and folder.is_dir() else []:
             try:
                 contents[path.name] = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise RecordError(path, getattr(e, "lineno", None), f"the JSON Schema cannot be read ({e}); "
-                                  "fix the JSON or delete the file to use the packaged schema") from None
+                if folder is own:  # the packaged schemas are checked by fkgraph's tests
+                    Draft202012Validator.check_schema(contents[path.name])
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, SchemaError) as e:
+                what = f"is not a valid JSON Schema (draft 2020-12): {e.message}" if isinstance(e, SchemaError) else f"cannot be read ({e})"
+                raise RecordError(path, getattr(e, "lineno", None), f"the schema {what}; fix it, or delete the file "
+                                  "to use the schema that comes with fkgraph", rule="schema/schema") from None
     missing = sorted({*_SCHEMAS.values(), _NETWORK} - set(contents))
     if missing:
         raise RecordError(root / "schema", None, f"no JSON Schema {', '.join(missing)} in data/schema/ or in the "
