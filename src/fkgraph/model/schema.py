@@ -75,10 +75,9 @@ def _validators(root: Path) -> dict[str, Any]:
     """A validator per schema file: the packaged schemas, each replaced by the home's own copy in
     data/schema/ where it has one; `$ref`s resolve by `$id` among them, never over the network."""
     from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
-
-    from jsonschema.exceptions import SchemaError
 
     contents: dict[str, dict] = {}
     packaged = next((p for p in _PACKAGED if p.is_dir()), None)
@@ -98,7 +97,7 @@ def _validators(root: Path) -> dict[str, Any]:
     missing = sorted({*_SCHEMAS.values(), _NETWORK} - set(contents))
     if missing:
         raise RecordError(root / "schema", None, f"no JSON Schema {', '.join(missing)} in data/schema/ or in the "
-                          "installed fkgraph; reinstall fkgraph or add the schema files")
+                          "installed fkgraph; reinstall fkgraph or add the schema files", rule="schema/schema")
     registry = Registry().with_resources(
         (schema.get("$id", name), Resource.from_contents(schema, default_specification=DRAFT202012))
         for name, schema in contents.items())
