@@ -17,11 +17,14 @@ MAX_DEPTH = 32
 
 
 class RecordError(DataError):
-    """A source record is wrong. Carries the place (file, line) and what would be valid."""
+    """A source record is wrong. Carries the place (file, line) and what would be valid; `field`
+    (a dotted path such as `trials[3].status`) and `rule` (such as `schema/enum`) where known."""
 
-    def __init__(self, file: str | Path, line: int | None, message: str):
+    def __init__(self, file: str | Path, line: int | None, message: str, *,
+                 field: str | None = None, rule: str | None = None):
         # Always one line: a value quoted in the message may hold a newline or a control character.
         self.file, self.line, self.message = _one_line(str(file)), line, _one_line(message)
+        self.field, self.rule = field, rule
         super().__init__(f"{self.file}:{line or 1}: {self.message}")
 
 
@@ -44,6 +47,17 @@ class Record(dict):
 
     def error(self, message: str, key: str | None = None) -> RecordError:
         return RecordError(self.file, self.line_of(key) if key else self.line, message)
+
+
+class Items(list):
+    """A YAML sequence that remembers its line and the line of each item."""
+
+    line: int = 1
+    item_lines: list
+
+    def line_of(self, index: int) -> int:
+        lines = getattr(self, "item_lines", [])
+        return lines[index] if 0 <= index < len(lines) else self.line
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's scanner, where installed, is faster
@@ -71,7 +85,14 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Record:
     return rec
 
 
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> Items:
+    items = Items(loader.construct_object(child, deep=True) for child in node.value)
+    items.line, items.item_lines = node.start_mark.line + 1, [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def _check_depth(text: str, path: Path) -> None:
