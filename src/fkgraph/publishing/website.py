@@ -107,7 +107,7 @@ def bar_chart(rows: list[tuple[str, str, int, str | None]], width: int = 760) ->
     height = len(rows) * (bar_h + gap) + gap
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" aria-labelledby="chart-title">',
-           '<title id="chart-title">Most exempted statutes (trials per statute)</title>']
+           '<title id="chart-title">Forsøg pr. lov, flest først – trials per statute, most first</title>']
     for i, (label, title, value, href) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = max(2, round((width - left - right) * value / top))
