@@ -475,7 +475,7 @@ def publish(obj, output, base_url, endpoint, gz, no_validate):
 @click.pass_obj
 @handled
 def site(obj, output, base_url, endpoint, gz, no_validate):
-    """Write a static linked-data site (HTML, no JavaScript) with the dumps, DCAT-AP and VoID.
+    """Write a static linked-data site (HTML; JavaScript only for search) with the dumps, DCAT-AP and VoID.
 
     \b
     index.html                  counts, a chart of the most exempted statutes, the stored
@@ -486,12 +486,19 @@ def site(obj, output, base_url, endpoint, gz, no_validate):
     data.html, .htaccess        dumps, dcat.ttl, void.ttl, .well-known/void and the
                                 content-negotiation rules (w3id style)
     ontology/                   the ontology (fk.ttl) and its terms
+    queries/<name>.html …       each stored question's whole answer, as CSV and JSON, and its .rq
+    sitemap.xml, robots.txt     every page for search engines
+    search.html, pagefind/      full-text search (Pagefind; pip install 'fkgraph[site]')
 
     Example: fkgraph site --output public --base https://example.org/fkgraph/
     """
+    from fkgraph.publishing.search import INSTALL as search_install
+
     report = api.site(output, obj.settings, base_url=base_url, endpoint=endpoint, gzip=gz, validate=not no_validate)
     click.echo(f"{report.directory}: {report.pages} pages ({report.resources} resources), "
                f"{len(report.publication.dumps)} dumps", err=True)
+    click.echo(f"search: {report.search.pages} pages indexed (search.html)" if report.search else
+               f"search is off: Pagefind is not installed ({search_install})", err=True)
 
 
 class slow_step:

@@ -29,6 +29,8 @@ KINDS = {
     FK + "SourceDocument": ("source", "Kilde", "Source"),
 }
 OVERVIEW = [("Egenskab", "Property"), ("Værdi", "Value")]
+#: properties whose values are for data users, not visitors: the curators' notes on reading choices
+HIDDEN = {PREFIXES["skos"] + "note"}
 
 
 @dataclass
@@ -38,11 +40,22 @@ class Page:
     path: str                      # relative to the site root, e.g. "id/trial/frikommune-ii/x.html"
     title: str = ""
     title_en: str = ""
+    qualifier: str = ""            # what tells it from pages of the same title ("netværk 3, del af …")
+    qualifier_en: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"{self.title} ({self.qualifier})" if self.qualifier else self.title
+
+    @property
+    def display_en(self) -> str:
+        en = self.title_en or self.title
+        return f"{en} ({self.qualifier_en})" if self.qualifier_en else en
 
 
-def text(value: str) -> dict:
-    """Plain text as the templates show a term."""
-    return {"text": value, "lang": None, "href": None, "title": None}
+def text(value: str, en: str | None = None) -> dict:
+    """Plain text as the templates show a term (with its English beside it, if given)."""
+    return {"text": value, "lang": None, "href": None, "title": None, "en": en}
 
 
 def section(da: str, en: str, columns: list[tuple[str, str]], rows: list[list]) -> dict:
@@ -66,6 +79,29 @@ class Site:
                 if isinstance(q.subject, ox.NamedNode) and iri.startswith(self.base):
                     path = iri[len(self.base):] + ".html"
                     self.pages[iri] = Page(iri, kind, path, self.label(iri), self.label(iri, "en", fallback=False))
+        self._qualify()
+
+    def _qualify(self) -> None:
+        """Trials that share a title are told apart by network, then parent row, then municipalities."""
+        by_title: dict[str, list[Page]] = {}
+        for p in self.pages.values():
+            if p.kind == "trial":
+                by_title.setdefault(p.title.casefold(), []).append(p)
+        for group in (g for g in by_title.values() if len(g) > 1):
+            parts = {p.iri: ([], []) for p in group}
+            steps = ((FK + "network", "netværk", "network"), (PREFIXES["dcterms"] + "isPartOf", "del af", "part of"),
+                     (FK + "municipality", "", ""))
+            for pred, da, en in steps:
+                for p in group:
+                    names = sorted(self.label(o.value) if pred != FK + "network" else
+                                   str(next(iter(self.objects(o.value, FK + "number")), o).value) for o in self.objects(p.iri, pred))
+                    if names:
+                        parts[p.iri][0].append(f"{da} {', '.join(names)}".strip())
+                        parts[p.iri][1].append(f"{en} {', '.join(names)}".strip())
+                if len({tuple(v[0]) for v in parts.values()}) == len(group):
+                    break
+            for p in group:
+                p.qualifier, p.qualifier_en = "; ".join(parts[p.iri][0]), "; ".join(parts[p.iri][1])
 
     # ---- labels and links -----------------------------------------------------------------------
 
@@ -85,16 +121,19 @@ class Site:
         return posixpath.relpath(target, posixpath.dirname(here) or ".")
 
     def value(self, term, here: str) -> dict:
-        """A term as the templates show it: text, optional link, optional language."""
+        """A term as the templates show it: text, optional link, language, and the English label of a
+        value that is not a page of its own (a status, a kind, a class), shown beside the Danish one."""
         if isinstance(term, ox.Literal):
-            return {"text": term.value, "lang": term.language or None, "href": None, "title": None}
+            return {"text": term.value, "lang": term.language or None, "href": None, "title": None, "en": None}
         if isinstance(term, ox.BlankNode):
             return text("[…]")
         page = self.pages.get(term.value)
-        en = self.label(term.value, "en", fallback=False)
-        return {"text": self.label(term.value), "lang": "da" if "da" in self.labels.get(term.value, {}) else None,
+        da, en = self.label(term.value), self.label(term.value, "en", fallback=False)
+        if page:
+            da, en = page.display, page.display_en if page.title_en else ""
+        return {"text": da, "lang": "da" if "da" in self.labels.get(term.value, {}) else None,
                 "href": self.href(page.path, here) if page else (term.value if not term.value.startswith(self.base) else None),
-                "title": en or term.value}
+                "title": en or term.value, "en": en if en and en != da and not page else None}
 
     def objects(self, s: str, p: str) -> list:
         return [q.object for q in self.store.quads_for_pattern(ox.NamedNode(s), ox.NamedNode(p), None, ox.DefaultGraph())]
@@ -102,8 +141,17 @@ class Site:
     def subjects(self, p: str, o: str) -> list:
         return [q.subject for q in self.store.quads_for_pattern(None, ox.NamedNode(p), ox.NamedNode(o), ox.DefaultGraph())]
 
+    def order(self, node) -> list:
+        """Statutes and provisions in legal order (their IRI paths, naturally: § 9, § 48, § 140, stk. 2
+        before stk. 10, § 13 before § 13 a); everything else by its label, naturally."""
+        page = self.pages.get(getattr(node, "value", ""))
+        if page and page.kind in ("statute", "provision"):
+            return [0, *_results.natural_key(page.iri)]
+        return [1, *_results.natural_key(page.display if page else self.label(node.value) if isinstance(node, ox.NamedNode)
+                                         else getattr(node, "value", ""))]
+
     def linked(self, nodes, here: str) -> list[dict]:
-        return sorted((self.value(n, here) for n in set(nodes)), key=lambda v: v["text"].lower())
+        return [self.value(n, here) for n in sorted(set(nodes), key=lambda n: (self.order(n), str(n)))]
 
     def facts(self, iri: str, here: str, rows) -> list[list]:
         """An overview table: (property, Danish name, English name) per row, the empty ones left out."""
@@ -117,11 +165,15 @@ class Site:
     # ---- the parts of a resource page -------------------------------------------------------------
 
     def statements(self, iri: str, here: str) -> list[dict]:
+        """Every statement about `iri` but the curators' notes (skos:note: reading choices for data
+        users, kept in the Turtle and JSON-LD beside the page, not shown to visitors)."""
         rows: dict[str, list] = {}
         for q in self.store.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph()):
-            rows.setdefault(q.predicate.value, []).append(q.object)
-        return [{"property": compact(p, PREFIXES) or p, "property_label": self.label(p, "en"),
-                 "objects": sorted((self.value(o, here) for o in objs), key=lambda v: (v["lang"] or "", v["text"]))}
+            if q.predicate.value not in HIDDEN:
+                rows.setdefault(q.predicate.value, []).append(q.object)
+        return [{"property": compact(p, PREFIXES) or p, "da": self.label(p, "da", fallback=False),
+                 "en": self.label(p, "en", fallback=False),
+                 "objects": sorted((self.value(o, here) for o in objs), key=lambda v: (v["lang"] or "", _results.natural_key(v["text"])))}
                 for p, objs in sorted(rows.items(), key=lambda kv: (kv[0] != RDF_TYPE, kv[0]))]
 
     def referenced_by(self, iri: str, here: str) -> list[dict]:
@@ -129,8 +181,28 @@ class Site:
         for q in self.store.quads_for_pattern(None, None, ox.NamedNode(iri), ox.DefaultGraph()):
             if q.subject.value in self.pages:
                 rows.setdefault(q.predicate.value, set()).add(q.subject)
-        return [{"property": compact(p, PREFIXES) or p, "objects": self.linked(subs, here)}
+        return [{"property": compact(p, PREFIXES) or p, "da": self.label(p, "da", fallback=False),
+                 "en": self.label(p, "en", fallback=False), "objects": self.linked(subs, here)}
                 for p, subs in sorted(rows.items())]
+
+    def ancestors(self, page: Page) -> list[Page]:
+        """The pages above `page` for its breadcrumbs: a trial's network and parent row, a provision's
+        statute and enclosing provisions, a network's programme (outermost first)."""
+        up = {"trial": (PREFIXES["dcterms"] + "isPartOf",), "provision": (PREFIXES["eli"] + "is_part_of",),
+              "network": (FK + "programme",)}.get(page.kind, ())
+        chain, seen, here = [], {page.iri}, page
+        while up:
+            nxt = next((self.pages[o.value] for p in up for o in self.objects(here.iri, p)
+                        if o.value in self.pages and o.value not in seen), None)
+            if nxt is None:
+                break
+            chain.append(nxt)
+            seen.add(nxt.iri)
+            here = nxt
+        if page.kind == "trial":
+            top = chain[-1] if chain else page
+            chain += [self.pages[o.value] for o in self.objects(top.iri, FK + "network") if o.value in self.pages][:1]
+        return chain[::-1]
 
     def sections(self, page: Page) -> list[dict]:
         """The readable part of a page: per kind, the tables a reader asks for first."""
@@ -166,7 +238,8 @@ def _trial(s: Site, iri: str, here: str) -> list[dict]:
     if parts:
         facts.append([{"text": "Delforsøg", "en": "Sub-trials"}, parts])
     rows = []
-    for sol in s.store.query(internal("trial-exemptions", "fkgraph.publishing", trial=ox.NamedNode(iri))):
+    sols = s.store.query(internal("trial-exemptions", "fkgraph.publishing", trial=ox.NamedNode(iri)))
+    for sol in sorted(sols, key=lambda sol: (s.order(sol["prov"]), sol["kind"].value, sol["cite"].value)):
         statute = sol["statute"] or sol["prov"]
         rows.append([[s.value(sol["prov"], here)], [s.value(statute, here)],
                      [s.value(sol["kind"], here)], [s.value(sol["cite"], here)]])
@@ -181,8 +254,8 @@ def _statute(s: Site, iri: str, here: str) -> list[dict]:
     rows = []
     direct = s.linked(s.subjects(FK + "exemptsFrom", iri), here)
     if direct:
-        rows.append([[text("(hele loven / the statute as a whole)")], direct])
-    for p in sorted(s.subjects(FK + "statute", iri), key=lambda n: _results.natural_key(s.label(n.value))):
+        rows.append([[text("hele loven", "the statute as a whole")], direct])
+    for p in sorted(s.subjects(FK + "statute", iri), key=s.order):
         rows.append([[s.value(p, here)], s.linked(s.subjects(FK + "exemptsFrom", p.value), here)])
     return [section("Bestemmelser og forsøg, der er fritaget fra dem", "Provisions and the trials exempted from them",
                     [("Bestemmelse", "Provision"), ("Forsøg", "Trials")], rows)]
@@ -205,7 +278,7 @@ def _provision(s: Site, iri: str, here: str) -> list[dict]:
 
 def _network(s: Site, iri: str, here: str) -> list[dict]:
     rows = []
-    for t in sorted(s.subjects(FK + "network", iri), key=lambda n: s.label(n.value).lower()):
+    for t in sorted(s.subjects(FK + "network", iri), key=s.order):
         if t.value in s.pages:
             rows.append([[s.value(t, here)], s.linked(s.objects(t.value, FK + "status"), here),
                          s.linked(s.objects(t.value, FK + "exemptsFrom"), here)])
@@ -227,7 +300,7 @@ def _source(s: Site, iri: str, here: str) -> list[dict]:
         (dct + "bibliographicCitation", "Henvisning", "Citation"), (dct + "type", "Type", "Kind"),
         (dc + "publisher", "Udgiver", "Publisher"), (dc + "creator", "Forfattere", "Creators"),
         (dct + "issued", "Udgivet", "Issued"), (dct + "identifier", "Identifikator", "Identifier"),
-        (PREFIXES["foaf"] + "page", "Adresse", "Web address"), (PREFIXES["skos"] + "note", "Note", "Note")))
+        (PREFIXES["foaf"] + "page", "Adresse", "Web address")))
     rows = []
     for sol in s.store.query(internal("document-facts", "fkgraph.publishing", document=ox.NamedNode(iri))):
         rows.append(((int(sol["start"].value), int(sol["end"].value), s.label(sol["fact"].value).lower(), sol["fact"].value),

@@ -22,11 +22,11 @@ import pyoxigraph as ox
 
 from fkgraph import fsio
 from fkgraph.errors import UsageError
-from fkgraph.publishing import catalog, ontodocs
-from fkgraph.publishing.pages import FK, KINDS, RDF_TYPE, Site, text
+from fkgraph.publishing import catalog, discovery, ontodocs, questions as _questions, search as _search
+from fkgraph.publishing.pages import FK, KINDS, RDF_TYPE, Site
 from fkgraph.rdf import serialize
 from fkgraph.rdf.terms import PREFIXES
-from fkgraph.sparql import catalogue as _catalogue, resolve as _resolve, results as _results
+from fkgraph.sparql import results as _results
 
 if TYPE_CHECKING:
     from fkgraph.publishing.release import Release
@@ -40,6 +40,7 @@ LIST_PAGES = {  # kind → (file, Danish title, English title)
     "source": ("sources.html", "Kilder", "Sources"),
 }
 CHART_QUERY = "most-exempted-statutes"
+PAGE_SIZE = 20   # search results per page before "load more"
 MARKER = ".fkgraph-site"
 
 
@@ -54,6 +55,7 @@ class SiteReport:
     resources: int
     publication: catalog.Publication
     files: list[str] = field(default_factory=list)
+    search: _search.SearchIndex | None = None   # None: Pagefind is not installed, the site has no search
 
 
 def _jinja():
@@ -67,8 +69,8 @@ def _jinja():
 class _Writer:
     """Writes the site's files into the staged folder, and remembers which."""
 
-    def __init__(self, directory: Path, site: Site):
-        self.directory, self.site, self.env = directory, site, _jinja()
+    def __init__(self, directory: Path, site: Site, search: bool = False):
+        self.directory, self.site, self.env, self.search = directory, site, _jinja(), search
         self.files: list[str] = []
 
     def write(self, rel: str, content: str | bytes) -> None:
@@ -84,8 +86,16 @@ class _Writer:
         nav = [(href(LIST_PAGES[k][0], rel), LIST_PAGES[k][1], LIST_PAGES[k][2])
                for k in ("network", "trial", "municipality", "statute", "source")]
         nav += [(href("ontology/index.html", rel), "Ontologi", "Ontology"), (href("data.html", rel), "Data", "Data")]
-        self.write(rel, self.env.get_template(template).render(root=root, index=href("index.html", rel),
-                                                               css=href("style.css", rel), nav=nav, **ctx))
+        ctx.setdefault("crumbs", None)
+        self.write(rel, self.env.get_template(template).render(
+            root=root, index=href("index.html", rel), css=href("style.css", rel), nav=nav,
+            search=href(_search.PAGE, rel) if self.search else None, **ctx))
+
+    def crumbs(self, rel: str, *trail: tuple[str | None, str, str]) -> list[tuple[str | None, str, str]]:
+        """Breadcrumbs from the index to the page `rel`: (site path or None for the page itself, da, en)."""
+        s = self.site
+        return [(s.href("index.html", rel), "Forside", "Home")] + [
+            (s.href(path, rel) if path else None, da, en) for path, da, en in trail]
 
 
 def bar_chart(rows: list[tuple[str, str, int, str | None]], width: int = 760) -> str:
@@ -97,7 +107,7 @@ def bar_chart(rows: list[tuple[str, str, int, str | None]], width: int = 760) ->
     height = len(rows) * (bar_h + gap) + gap
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" aria-labelledby="chart-title">',
-           '<title id="chart-title">Most exempted statutes (trials per statute)</title>']
+           '<title id="chart-title">Forsøg pr. lov, flest først – trials per statute, most first</title>']
     for i, (label, title, value, href) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = max(2, round((width - left - right) * value / top))
@@ -142,14 +152,15 @@ RewriteRule ^$ {site}index.html [R=303,L]
 
 def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontology_file: str | Path | None = None,
           shapes_file: str | Path | None = None, base_url: str | None = None, endpoint: str | None = None,
-          gzip: bool = False, release: Release | None = None) -> SiteReport:
+          gzip: bool = False, release: Release | None = None, search: bool = True) -> SiteReport:
     """Write the whole site into `directory` (created if missing; files of earlier runs are replaced).
 
     `base_url` is the public URL of the site (default: the IRI base); it appears in dcat.ttl,
     void.ttl and the rewrite rules. Pages link to each other relatively. `release` is the
     release metadata (default: fkgraph.publishing.release.load_release()), shown on the index and in
     dcat.ttl. `shapes_file` (default: shapes.ttl beside `ontology_file`) is documented with the
-    ontology under ontology/."""
+    ontology under ontology/. With `search` (and Pagefind installed, see fkgraph.publishing.search)
+    every page is indexed for the search page; the report's `search` is None when it is not."""
     target = Path(directory)
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).is_file())):
         raise SiteError(f"{target}: exists and is not a site fkgraph wrote (no {MARKER} in it); "
@@ -159,7 +170,8 @@ def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontol
         catalog._url(endpoint)
     # A reader sees the old site or the new one; a failed run leaves the old one as it was.
     with fsio.staged_folder(target) as staged:
-        report = _build(built, staged, queries_dir, ontology_file, shapes_file, site_url, endpoint, gzip, release)
+        report = _build(built, staged, queries_dir, ontology_file, shapes_file, site_url, endpoint, gzip, release,
+                        search and _search.available())
         (staged / MARKER).write_text("written by fkgraph site; the folder is replaced on the next run\n")
     report.directory = target
     report.publication.directory = target
@@ -167,20 +179,20 @@ def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontol
 
 
 def _build(built: Built, directory: Path, queries_dir, ontology_file, shapes_file, site_url: str,
-           endpoint: str | None, gzip: bool, release: Release | None) -> SiteReport:
+           endpoint: str | None, gzip: bool, release: Release | None, search: bool) -> SiteReport:
     has_ontology = bool(ontology_file and Path(ontology_file).is_file())
     ontology = None
     if has_ontology:
         ontology = ox.Store()
         ontology.bulk_load(path=str(ontology_file), format=ox.RdfFormat.TURTLE)
     s = Site(built, ontology)
-    out = _Writer(directory, s)
+    out = _Writer(directory, s, search)
     publication = catalog.publish(built.store, directory, site_url, built.base, endpoint, gzip, release=release)
     out.files += [d.relpath for d in publication.dumps] + ["dump/context.jsonld", "dcat.ttl", "void.ttl", ".well-known/void"]
     out.write("style.css", (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8"))
     _resource_pages(out, built)
     _list_pages(out)
-    _index(out, built, queries_dir, publication)
+    _index(out, built, queries_dir, publication, site_url)
     _data_page(out, built, site_url, endpoint, publication)
     if has_ontology:  # the documentation `fkgraph docs` writes: index.html (#Term anchors), fk.ttl, shapes.ttl
         shapes = Path(shapes_file) if shapes_file else Path(ontology_file).with_name("shapes.ttl")
@@ -188,7 +200,13 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, shapes_fil
         out.files += [f"ontology/{f.name}" for f in docs.files]
     else:
         out.render("ontology.html", "ontology/index.html")
-    return SiteReport(directory, sum(1 for f in out.files if f.endswith(".html")), len(s.pages), publication, out.files)
+    if search:
+        out.render("search.html", _search.PAGE, page_size=PAGE_SIZE)
+    pages = [f for f in out.files if f.endswith(".html")]
+    out.write("sitemap.xml", discovery.sitemap(site_url, pages, publication.release.modified if publication.release else None))
+    out.write("robots.txt", discovery.robots(site_url))
+    found = _search.index(directory) if search else None
+    return SiteReport(directory, len(pages), len(s.pages), publication, out.files, found)
 
 
 def _resource_pages(out: _Writer, built: Built) -> None:
@@ -201,11 +219,14 @@ def _resource_pages(out: _Writer, built: Built) -> None:
         out.write(stem + ".jsonld", serialize.jsonld(triples))
         kind_da, kind_en = next((da, en) for k, da, en in KINDS.values() if k == page.kind)
         name = stem.rsplit("/", 1)[-1]
+        listed = LIST_PAGES.get(page.kind, LIST_PAGES["statute"]) if page.kind != "programme" else None
+        trail = ([listed] if listed else []) + [(p.path, p.display, p.display_en) for p in s.ancestors(page)]
         out.render("resource.html", page.path, page=page, kind_da=kind_da, kind_en=kind_en,
                    ttl=name + ".ttl", jsonld=name + ".jsonld",
                    sections=s.sections(page), statements=s.statements(page.iri, page.path),
                    referenced=s.referenced_by(page.iri, page.path),
-                   list_page=s.href(LIST_PAGES.get(page.kind, LIST_PAGES["statute"])[0], page.path))
+                   list_page=s.href(LIST_PAGES.get(page.kind, LIST_PAGES["statute"])[0], page.path),
+                   crumbs=out.crumbs(page.path, *trail, (None, page.display, page.display_en)))
 
 
 def _list_pages(out: _Writer) -> None:
@@ -213,13 +234,14 @@ def _list_pages(out: _Writer) -> None:
     for kind, (rel, da, en) in LIST_PAGES.items():
         kinds = {kind, "provision"} if kind == "statute" else {kind}
         items = sorted((p for p in s.pages.values() if p.kind in kinds), key=lambda p: _results.natural_key(p.path))
-        out.render("list.html", rel, title=da, title_en=en,
-                   items=[{"href": s.href(p.path, rel), "text": p.title, "en": p.title_en, "kind": p.kind,
-                           "iri": p.iri} for p in items])
+        out.render("list.html", rel, title=da, title_en=en, crumbs=out.crumbs(rel, (None, da, en)),
+                   items=[{"href": s.href(p.path, rel), "text": p.display, "en": p.display_en if p.title_en else "",
+                           "kind": p.kind, "iri": p.iri} for p in items])
 
 
-def _index(out: _Writer, built: Built, queries_dir, publication: catalog.Publication) -> None:
-    """Counts, the chart, and the questions of the query catalogue with their answers."""
+def _index(out: _Writer, built: Built, queries_dir, publication: catalog.Publication, site_url: str) -> None:
+    """Counts, the chart, the questions of the query catalogue with their first answers (each
+    question's whole answer on a page of its own), and the schema.org Dataset in the head."""
     s = out.site
     counts = []
     for cls, (kind, da, en) in KINDS.items():
@@ -228,40 +250,29 @@ def _index(out: _Writer, built: Built, queries_dir, publication: catalog.Publica
     n_ex = sum(1 for _ in built.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(FK + "Exemption"), ox.DefaultGraph()))
     counts.append({"da": "Fritagelser", "en": "Exemptions", "n": n_ex, "href": None})
     counts.append({"da": "Tripler", "en": "Triples", "n": len(built.store), "href": "data.html"})
-    questions, chart = _questions(s, built, queries_dir)
+    asked, answers = _questions.answer(built, queries_dir)
+    _questions.write(out, s, asked, answers)
+    questions = [{"name": q.name, "summary_da": q.summary_da, "summary_en": q.summary_en, "description": q.description,
+                  "needs": q.needs, "error": q.error, "page": q.page, "columns": q.columns, "total": len(q.rows),
+                  "shown": _questions.cells(s, q, "index.html", _questions.PREVIEW), "rows": q.rows,
+                  "files": {ext: q.file(ext) for ext in (("csv", "json", "rq") if q.name in answers else ("rq",))}}
+                 for q in asked]
+    chart = _chart(s, answers.get(CHART_QUERY))
+    dataset = discovery.script(discovery.dataset(publication, site_url, built.base))
     out.render("index.html", "index.html", counts=counts, chart=chart, questions=questions,
                title_da=catalog.TITLE["da"], title_en=catalog.TITLE["en"],
                description_da=catalog.SUMMARY["da"], description_en=catalog.SUMMARY["en"],
-               release=publication.release)
+               release=publication.release, dataset_jsonld=dataset)
 
 
-def _questions(s: Site, built: Built, queries_dir) -> tuple[list[dict], str]:
-    """Each stored query that needs no value, with its first answers; and the chart of CHART_QUERY."""
-    questions, chart = [], ""
-    resolve = _resolve.resolver(built.store)
-    for q in _catalogue.catalogue(queries_dir).values():
-        needs = [p for p in q.params if p.required and not p.default]
-        item = {"name": q.name, "summary": q.summary, "description": q.description, "needs": [p.name for p in needs],
-                "columns": [], "rows": [], "more": 0, "error": None}
-        questions.append(item)
-        if needs:
-            continue
-        try:
-            rows = _results.run(q, built.store, {}, resolve)
-        except _catalogue.QueryError as e:
-            item["error"] = str(e)
-            continue
-        item["columns"] = rows.columns
-        item["rows"] = [[_cell(s, v, "index.html") for v in r] for r in rows.rows[:15]]
-        item["more"] = max(0, len(rows.rows) - 15)
-        if q.name == CHART_QUERY:
-            bars = []
-            for d in rows.dicts()[:12]:
-                iri = _statute_iri(s, d["statute"])
-                bars.append((d["statute"], d["title"], int(d["trials"]),
-                             s.href(s.pages[iri].path, "index.html") if iri in s.pages else None))
-            chart = bar_chart(bars)
-    return questions, chart
+def _chart(s: Site, rows: _results.Rows | None) -> str:
+    """The bar chart of CHART_QUERY's answer: its first twelve statutes, each linked to its page."""
+    bars = []
+    for d in (rows.dicts()[:12] if rows else []):
+        iri = _statute_iri(s, d["statute"])
+        bars.append((d["statute"], d["title"], int(d["trials"]),
+                     s.href(s.pages[iri].path, "index.html") if iri in s.pages else None))
+    return bar_chart(bars)
 
 
 def _data_page(out: _Writer, built: Built, site_url: str, endpoint: str | None, publication: catalog.Publication) -> None:
@@ -270,7 +281,8 @@ def _data_page(out: _Writer, built: Built, site_url: str, endpoint: str | None, 
     w3id_path = built.base.split("w3id.org/", 1)[1] if "w3id.org/" in built.base else ""
     rules = CONNEG.format(base=built.base, site=site_url, w3id_path=w3id_path)
     out.write(".htaccess", rules)
-    out.render("data.html", "data.html", dumps=dumps, rules=rules, site_url=site_url, base=built.base, endpoint=endpoint)
+    out.render("data.html", "data.html", dumps=dumps, rules=rules, site_url=site_url, base=built.base, endpoint=endpoint,
+               crumbs=out.crumbs("data.html", (None, "Data", "Data")))
 
 
 def _statute_iri(s: Site, notation: str) -> str | None:
@@ -280,8 +292,3 @@ def _statute_iri(s: Site, notation: str) -> str | None:
             return iri
     return None
 
-
-def _cell(s: Site, v: Any, here: str) -> dict:
-    if isinstance(v, str) and v.startswith(("http://", "https://")):
-        return s.value(ox.NamedNode(v), here)
-    return text("" if v is None else str(v))
