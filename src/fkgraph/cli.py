@@ -13,7 +13,7 @@ import click
 
 from fkgraph import api
 from fkgraph.config import DEFAULT_BASE
-from fkgraph.sparql.results import FORMATS
+from fkgraph.sparql.results import FORMATS, GRAPH_FORMATS as RDF_FORMATS
 
 
 class Fail(click.ClickException):
@@ -258,15 +258,17 @@ def queries(obj, fmt):
 
 
 @cli.command()
-@click.option("--format", "-f", "fmt", type=click.Choice(["turtle", "ntriples", "jsonld"]), default=None,
-              help="Default: from the output file's extension (.ttl, .nt, .jsonld, each optionally .gz).")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--format", "-f", "fmt", type=click.Choice(list(RDF_FORMATS)), default=None,
+              help="Default: from the output file's extension (.ttl, .nt, .jsonld, .rdf, .nq, .trig, each "
+                   "optionally .gz); Turtle on standard output. An extension that says otherwise is refused.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write; - writes to standard output.")
 @click.option("--gzip", "gz", is_flag=True, default=None,
               help="gzip the file (deterministic: no name, mtime 0); adds .gz to the name. Default: when OUTPUT ends in .gz.")
 @click.pass_obj
 @handled
 def export(obj, fmt, output, gz):
-    """Write the graph to a file, atomically (a temporary file renamed into place).
+    """Write the graph to a file, atomically (a temporary file renamed into place), or to standard output.
 
     Output is sorted and byte-identical for the same data (Turtle grouped by subject with
     prefixes, N-Triples one sorted line per triple, JSON-LD flattened with its context inline).
@@ -275,13 +277,24 @@ def export(obj, fmt, output, gz):
     \b
     Example: fkgraph export --format ntriples --output dist/fkgraph.nt
              fkgraph export --output dist/fkgraph.jsonld --gzip
+             fkgraph export --format rdfxml -o - | rapper -i rdfxml -c -
     """
-    from fkgraph.rdf.serialize import export as write
+    from fkgraph.rdf.serialize import export as write, serialize
 
+    if output != "-":
+        from fkgraph.rdf.serialize import check_format
+        fmt = check_format(output, fmt)  # before the build: a contradiction fails at once
     with slow_step("building and writing") as step:
         built = api.build(obj.settings, progress=step.progress)
         if step.progress:
             step.progress("writing", 0, 1)
+        if output == "-":
+            from fkgraph.fsio import gzip_bytes
+
+            data = serialize(built.store, fmt or "turtle")
+            sys.stdout.buffer.write(gzip_bytes(data) if gz else data)
+            sys.stdout.flush()
+            return
         path = write(built.store, output, fmt, gz)
     click.echo(f"{path}: {len(built)} triples", err=True)
 

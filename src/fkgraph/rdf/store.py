@@ -97,14 +97,22 @@ class _Counted:
 
 
 def from_files(paths: Iterable[str | Path]) -> ox.Store:
-    """Load RDF files (format from the extension) into a fresh store, for `validate FILE…`."""
+    """Load RDF files (format from the extension, `.gz` read through gzip) into a fresh store,
+    for `validate FILE…`."""
+    import gzip
+
     store = ox.Store()
     for path in paths:
-        fmt = ox.RdfFormat.from_extension(Path(path).suffix.lstrip(".") or "ttl")
+        inner = Path(str(path).removesuffix(".gz"))
+        fmt = ox.RdfFormat.from_extension(inner.suffix.lstrip(".") or "ttl")
         if fmt is None:
-            raise UsageError(f"{path}: unknown RDF file extension; use .ttl, .nt, .nq, .trig, .jsonld or .rdf")
-        with open(path, "rb") as f:
-            store.load(f, format=fmt, to_graph=ox.DefaultGraph())  # less memory than bulk_load
+            raise UsageError(f"{path}: unknown RDF file extension; use .ttl, .nt, .nq, .trig, .jsonld or .rdf "
+                             f"(each optionally .gz)")
+        with (gzip.open if str(path).endswith(".gz") else open)(path, "rb") as f:
+            try:
+                store.load(f, format=fmt, to_graph=ox.DefaultGraph())  # less memory than bulk_load
+            except (OSError, EOFError) as e:  # a damaged gzip stream
+                raise UsageError(f"{path}: cannot read ({e})") from None
     return store
 
 

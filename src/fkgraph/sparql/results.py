@@ -14,6 +14,9 @@ from fkgraph.sparql.binding import bindings, bound_text
 from fkgraph.sparql.catalogue import XSD, Query, QueryError
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "markdown")
+#: what a CONSTRUCT or DESCRIBE answer is written in: fkgraph.rdf.serialize.RDF_FORMATS, named here so
+#: that a query's start-up does not import the serialisers
+GRAPH_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml", "nquads", "trig")
 
 
 @dataclass
