@@ -159,9 +159,10 @@ def citation_canonicalizer(built: Built):
     return canonical
 
 
-def query(name: str, params: dict[str, str] | None = None, built: Built | None = None,
-          home: Home = None, timeout: float | None = None) -> _results.Rows:
-    """Run a stored query (by name, or a .rq path) on the embedded store.
+def query(name: str | _catalogue.Query, params: dict[str, str] | None = None, built: Built | None = None,
+          home: Home = None, timeout: float | None = None) -> _results.Rows | _results.Graph:
+    """Run a stored query (by name, a .rq path, or a Query such as `catalogue.from_text(text)`) on
+    the embedded store: Rows for SELECT and ASK, a Graph of triples for CONSTRUCT and DESCRIBE.
 
     With `timeout` (seconds) the query runs in a forked worker and is stopped at the deadline
     (raises fkgraph.sparql.timeouts.QueryTimeout); see fkgraph.sparql.timeouts."""
@@ -169,7 +170,7 @@ def query(name: str, params: dict[str, str] | None = None, built: Built | None =
 
     s = settings(home)
     built = built or build(s)
-    q = _catalogue.find(name, s.queries_dir)
+    q = name if isinstance(name, _catalogue.Query) else _catalogue.find(name, s.queries_dir)
     resolve = _resolve.resolver(built.store, citation_canonicalizer(built))
     return timeouts.call(_results.run, q, built.store, params or {}, resolve, timeout=timeout,
                          what=f"query {q.name}")

@@ -77,13 +77,16 @@ def default_format(fmt: str | None) -> str:
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
+    """`-p NAME=VALUE` pairs; a name given twice is a usage error (each parameter takes one value)."""
+    from fkgraph.sparql.binding import single_values
+
+    split = []
     for pair in pairs:
         if "=" not in pair:
             raise Fail(f"--param {pair!r}: write NAME=VALUE, e.g. -p statute=LAB", 2)
         k, v = pair.split("=", 1)
-        out[k.strip()] = v
-    return out
+        split.append((k.strip(), v))
+    return single_values(split)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -197,10 +200,14 @@ def docs(obj, output):
 @click.argument("name", required=False)
 @click.option("--help", "-h", "show_help", is_flag=True,
               help="Show this message; after NAME, show that query's description and parameters.")
+@click.option("--sparql", metavar="TEXT", help="Run this SPARQL text instead of a stored query.")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="A query parameter; repeatable. Names, codes, citations and IRIs are accepted.")
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
-              help="Output format (default: table on a terminal, csv in a pipe).")
+              help="A query parameter; once per name. Names, codes, citations and IRIs are accepted.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS + RDF_FORMATS),
+              help="Rows (SELECT, ASK): table, csv, … (default: table on a terminal, csv in a pipe); "
+                   "a graph (CONSTRUCT, DESCRIBE): turtle, … (default turtle). Default: from --output's extension.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="Write the answer to FILE (atomically) instead of standard output (-).")
 @click.option("--endpoint", metavar="URL", help="Run on this SPARQL 1.1 endpoint instead of the embedded store, "
               "e.g. http://127.0.0.1:7878/query (credentials: $FKGRAPH_ENDPOINT_USER/_PASSWORD or ~/.netrc).")
 @click.option("--graph", metavar="IRI", help="With --endpoint: the named graph to query (default: the default graph).")
@@ -208,37 +215,106 @@ def docs(obj, output):
               help="Stop the query after S seconds (embedded: no limit by default; --endpoint: default 60).")
 @click.pass_obj
 @handled
-def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_help=False):
-    """Run a stored query by NAME (see `fkgraph queries`) or a .rq FILE.
+def query(obj, name, params, fmt, output=None, sparql=None, endpoint=None, graph=None, timeout=None, show_help=False):
+    """Run a stored query by NAME (see `fkgraph queries`), a .rq FILE, - (standard input) or --sparql TEXT.
 
     Builds the graph from data/ in memory: no server and no prior build needed. With
-    --endpoint the same query text runs on a SPARQL 1.1 endpoint instead.
+    --endpoint the same query text runs on a SPARQL 1.1 endpoint instead. SELECT and ASK give
+    rows (ASK one `result` column); CONSTRUCT and DESCRIBE give RDF in any export format.
 
     \b
     Example: fkgraph query most-exempted-statutes -p network=4 --format csv
              fkgraph query trials-exempting --help     (one query's parameters)
+             fkgraph query --sparql 'DESCRIBE <https://w3id.org/fkgraph/id/statute/lab>' -f ntriples
     """
-    from fkgraph.sparql.results import render
-
-    if show_help or not name:
-        if not name:
+    if show_help or not (name or sparql):
+        if not (name or sparql):
             click.echo(click.get_current_context().get_help())
             if not show_help:
-                raise Fail("give a query NAME; list them with `fkgraph queries`", 2)
+                raise Fail("give a query NAME, a .rq FILE, - or --sparql TEXT; list them with `fkgraph queries`", 2)
             return
         from fkgraph.sparql.catalogue import describe, find
         click.echo(describe(find(name, obj.settings.queries_dir)), nl=False)
         return
+    if name and sparql:
+        raise Fail(f"give either a query ({name}) or --sparql TEXT, not both", 2)
+    q = _query_of(name, sparql, obj.settings.queries_dir)
+    values = parse_params(params)
+    implied = answer_format(output, fmt)
     if endpoint:
         from fkgraph.sparql import remote
-        rows = remote.query(name, endpoint, parse_params(params), home=obj.settings, graph=graph, timeout=timeout)
-        click.echo(render(rows, default_format(fmt)), nl=False)
-        return
-    if graph:
-        raise Fail("--graph applies to a remote query: add --endpoint URL", 2)
-    rows = api.query(name, parse_params(params), built=api.build(obj.settings), home=obj.settings,
-                     timeout=timeout)
-    click.echo(render(rows, default_format(fmt)), nl=False)
+        answer = remote.query(q, endpoint, values, home=obj.settings, graph=graph, timeout=timeout)
+    else:
+        if graph:
+            raise Fail("--graph applies to a remote query: add --endpoint URL", 2)
+        answer = api.query(q, values, built=api.build(obj.settings), home=obj.settings, timeout=timeout)
+    write_answer(answer, implied, output, display_prefixes(obj.settings.base))
+
+
+def _query_of(name: str | None, sparql: str | None, queries_dir):
+    """The Query to run: --sparql text, standard input (-), a .rq file or a stored name."""
+    from fkgraph.sparql import catalogue
+
+    if sparql is not None:
+        return catalogue.from_text(sparql, "sparql")
+    if name == "-":
+        return catalogue.from_text(sys.stdin.read(), "stdin")
+    return catalogue.find(name, queries_dir)
+
+
+#: file extensions of tabular answers; RDF ones are fkgraph.rdf.serialize.format_for's
+_TABULAR_EXT = {"csv": "csv", "tsv": "tsv", "json": "json", "jsonl": "jsonl", "ndjson": "jsonl", "md": "markdown",
+                "txt": "table"}
+
+
+def answer_format(output: str | None, fmt: str | None) -> str | None:
+    """The format --format or --output's extension asks for; a usage error when they disagree."""
+    if not output or output == "-":
+        return fmt
+    name = output.removesuffix(".gz")
+    ext = name.rsplit(".", 1)[-1].lower() if "." in os.path.basename(name) else ""
+    implied = _TABULAR_EXT.get(ext)
+    if implied is None and ext:
+        from fkgraph.rdf.serialize import format_for
+        implied = format_for(name, None)
+    if fmt and implied and fmt != implied:
+        raise Fail(f"{output}: the extension says {implied}, --format says {fmt}; rename the file or drop --format", 2)
+    return fmt or implied
+
+
+def write_answer(answer, fmt: str | None, output: str | None, prefixes: dict[str, str] | None = None) -> None:
+    """Rows in a tabular format, a graph in an RDF format, to standard output or a file."""
+    from fkgraph.sparql.results import Graph, render
+
+    to_stdout = not output or output == "-"
+    if isinstance(answer, Graph):
+        if fmt in FORMATS:
+            raise Fail(f"the query gives a graph (CONSTRUCT or DESCRIBE): use --format {'|'.join(RDF_FORMATS)}", 2)
+        from fkgraph.rdf.serialize import serialize
+        data = serialize(answer.triples, fmt or "turtle")
+    else:
+        if fmt in RDF_FORMATS:
+            raise Fail(f"the query gives rows (SELECT or ASK): use --format {'|'.join(FORMATS)}", 2)
+        fmt = fmt or ("table" if to_stdout and sys.stdout.isatty() else "csv")
+        width = shutil_width() if to_stdout and sys.stdout.isatty() and fmt == "table" else None
+        data = render(answer, fmt, width=width, prefixes=prefixes).encode("utf-8")
+    if to_stdout:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        from fkgraph.fsio import write_bytes
+        write_bytes(output, data)
+
+
+def display_prefixes(base: str) -> dict[str, str]:
+    """The project's prefixes and `id:` for the data's own IRIs, for terminal tables."""
+    from fkgraph.rdf.terms import PREFIXES
+    return {**PREFIXES, "id": base + "id/"}
+
+
+def shutil_width() -> int:
+    import shutil
+    return shutil.get_terminal_size().columns
 
 
 @cli.command()

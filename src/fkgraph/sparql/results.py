@@ -28,6 +28,15 @@ class Rows:
         return [dict(zip(self.columns, r)) for r in self.rows]
 
 
+@dataclass
+class Graph:
+    """The answer of a CONSTRUCT or DESCRIBE query: triples, written in an RDF format."""
+    triples: list
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+
 def value(term) -> Any:
     """A result term as a plain Python value: IRIs as text, numbers as numbers."""
     if term is None:
@@ -63,8 +72,9 @@ def sort_lists(query: Query, rows: Rows) -> Rows:
     return rows
 
 
-def run(query: Query, store: ox.Store, values: dict[str, str] | None = None, resolve=None) -> Rows:
-    """Run a stored query on the embedded store, parameters bound as terms."""
+def run(query: Query, store: ox.Store, values: dict[str, str] | None = None, resolve=None) -> Rows | Graph:
+    """Run a stored query on the embedded store, parameters bound as terms: rows for SELECT and
+    ASK (one `result` column), a Graph for CONSTRUCT and DESCRIBE."""
     text = bound_text(query, bindings(query, values or {}, resolve))
     try:
         result = store.query(text)
@@ -76,7 +86,7 @@ def run(query: Query, store: ox.Store, values: dict[str, str] | None = None, res
         columns = [v.value for v in result.variables]
         # a solution iterates its values in variable order (None when unbound): no lookup by name
         return sort_lists(query, Rows(columns, [[value(t) for t in sol] for sol in result]))
-    raise QueryError(f"{query.name}: only SELECT and ASK queries give rows; use export for graphs")
+    return Graph(list(result))
 
 
 # ---- rendering -------------------------------------------------------------------------------
@@ -96,8 +106,51 @@ def _aligned(rows: Rows, tablefmt: str, escape=lambda s: s) -> str:
                     colalign=["right" if num else "left" for num in numeric]) + "\n"
 
 
-def render(rows: Rows, fmt: str = "csv") -> str:
-    """Rows as table, csv, tsv, json, jsonl or markdown text."""
+def short_iri(text: str, prefixes: dict[str, str]) -> str:
+    """An http(s) IRI as prefix:local with the longest matching namespace (any local part: this is
+    for reading, not for Turtle); other text as it is."""
+    if not text.startswith(("http://", "https://")):
+        return text
+    best = max((ns for ns in prefixes.values() if text.startswith(ns) and len(text) > len(ns)), key=len, default=None)
+    return text if best is None else next(p for p, ns in prefixes.items() if ns == best) + ":" + text[len(best):]
+
+
+def fitted(rows: Rows, width: int | None, prefixes: dict[str, str] | None = None) -> Rows:
+    """Rows for a terminal `width` columns wide: IRIs shortened with `prefixes`, then the widest
+    columns cut (ending in …) until the `simple` table fits, each column keeping at least 6 characters."""
+    from fkgraph.rdf.terms import PREFIXES
+
+    prefixes = prefixes or PREFIXES
+    cells = [[short_iri(v, prefixes) if isinstance(v, str) else v for v in r] for r in rows.rows]
+    if not width:
+        return Rows(rows.columns, cells)
+    natural = [max([len(c)] + [len(_cell(r[i]).replace("\n", " ")) for r in cells]) for i, c in enumerate(rows.columns)]
+    limits = _shares(natural, max(6 * len(natural), width - 2 * (len(natural) - 1) - 1))
+    def cut(v, n):
+        text = _cell(v).replace("\n", " ")
+        return v if len(text) <= n else text[:n - 1] + "…"
+    header = [c if len(c) <= n else c[:n - 1] + "…" for c, n in zip(rows.columns, limits)]
+    return Rows(header, [[cut(v, n) for v, n in zip(r, limits)] for r in cells])
+
+
+def _shares(natural: list[int], budget: int) -> list[int]:
+    """Column widths summing to at most `budget`: narrow columns keep their width, the wide ones
+    share what is left equally (water-filling)."""
+    limits, wide = list(natural), set(range(len(natural)))
+    while wide:
+        share = (budget - sum(limits[i] for i in range(len(limits)) if i not in wide)) // len(wide)
+        narrow = {i for i in wide if natural[i] <= share}
+        if not narrow:
+            for i in wide:
+                limits[i] = max(6, share)
+            break
+        wide -= narrow
+    return limits
+
+
+def render(rows: Rows, fmt: str = "csv", width: int | None = None, prefixes: dict[str, str] | None = None) -> str:
+    """Rows as table, csv, tsv, json, jsonl or markdown text. The table (only) shows IRIs as
+    prefixed names and, given a terminal `width`, cuts its widest columns to fit."""
     if fmt == "json":
         return json.dumps(rows.dicts(), ensure_ascii=False, indent=2) + "\n"
     if fmt == "jsonl":
@@ -111,5 +164,5 @@ def render(rows: Rows, fmt: str = "csv") -> str:
     if fmt == "markdown":
         return _aligned(rows, "pipe", lambda s: s.replace("|", "\\|"))
     if fmt == "table":
-        return _aligned(rows, "simple")
+        return _aligned(fitted(rows, width, prefixes), "simple")
     raise QueryError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
