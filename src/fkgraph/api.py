@@ -237,6 +237,42 @@ def site(output: str | os.PathLike, home: Home = None, base: str | None = None,
                  endpoint=endpoint, gzip=gzip, release=release)
 
 
+def serve(host: str = "127.0.0.1", port: int = 7878, home: Home = None, public: bool = False,
+          writable: bool = False, location: str | os.PathLike | None = None, timeout: float | None = None,
+          validate: bool = True, on_ready=None) -> int:
+    """Serve the graph on one port until Ctrl-C: SPARQL 1.1 at /query (the oxigraph server), the
+    stored queries as a web API at /api/ (fkgraph.sparql.webapi) and the static site at /.
+    Needs the extra `serve`. Returns 0 on a clean stop."""
+    import shutil
+    import tempfile
+
+    from fkgraph.sparql import serve as server, webapi
+
+    server.check_bind(host, public)
+    try:
+        import httpx, starlette, uvicorn  # noqa: F401 (the extra `serve`)
+    except ImportError as e:
+        raise server.EndpointUsageError(f"{host}:{port}", f"the web front needs {e.name}",
+                                        "pip install 'fkgraph[serve]'") from None
+    s = settings(home)
+    built = publishable(s, validate=validate)
+    service = webapi.Service(built.store, s.queries_dir, _resolve.resolver(built.store, citation_canonicalizer(built)))
+    tmp = tempfile.mkdtemp(prefix="fkgraph-site-")
+    try:
+        from fkgraph.publishing.release import load_release
+        from fkgraph.publishing.website import build as write_site
+
+        release = load_release(s.data_dir)
+        report = write_site(built, Path(tmp) / "site", queries_dir=s.queries_dir, ontology_file=s.ontology_file,
+                            release=release)
+        version = str(release.version)
+        return server.serve(built.store, host, port, public=public, writable=writable, location=location,
+                            timeout=timeout, on_ready=on_ready,
+                            app=lambda upstream: webapi.app(service, upstream, report.directory, writable, version))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def stats(built: Built) -> _results.Rows:
     """Triples, then resources per class (class IRIs shortened with the project's prefixes)."""
     rows = [["triples", len(built.store)]]

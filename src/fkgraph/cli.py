@@ -446,30 +446,28 @@ def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
 @click.pass_obj
 @handled
 def serve(obj, port, host, public, writable, location, timeout, no_validate):
-    """Serve the built, validated graph as a SPARQL endpoint (the `oxigraph` server) until Ctrl-C.
+    """Serve the built, validated graph on one port until Ctrl-C: the SPARQL endpoint at /query
+    (the `oxigraph` server), the stored queries as a web API at /api/{query}[.csv|.json|…]
+    (described at /api/openapi.json) and the static site at /.
 
-    Read-only and on 127.0.0.1 by default. Prints the query URL on standard output.
+    Read-only and on 127.0.0.1 by default. Prints the query URL on standard output. Needs the
+    extra `serve` (pip install 'fkgraph[serve]').
 
+    \b
     Example: fkgraph serve --port 7878   then   fkgraph query NAME --endpoint http://127.0.0.1:7878/query
+             curl 'http://127.0.0.1:7878/api/most-exempted-statutes.csv?network=4'
     """
-    from fkgraph.sparql import serve as server
-
-    server.check_bind(host, public)
-    built = api.publishable(obj.settings, validate=not no_validate)
-
     def ready(srv, triples):
         mode = "read-write" if writable else "read-only"
-        click.echo(f"fkgraph: serving {triples} triples, {mode}, until Ctrl-C", err=True)
+        click.echo(f"fkgraph: serving {triples} triples, {mode}, until Ctrl-C; web API at {srv.base}/api/", err=True)
         click.echo(srv.url)
         sys.stdout.flush()
 
-    status = server.serve(built.store, host, port, public=public, writable=writable, location=location,
-                          timeout=timeout, on_ready=ready)
+    status = api.serve(host, port, obj.settings, public=public, writable=writable, location=location,
+                       timeout=timeout, validate=not no_validate, on_ready=ready)
     if status:
         raise Fail(f"the oxigraph server stopped with status {status}", 1)
     click.echo("fkgraph: server stopped", err=True)
-
-
 
 
 _SITE_URL_HELP = ("Public URL the files are served from, used in dcat.ttl, void.ttl and the rewrite rules "

@@ -115,7 +115,7 @@ def from_text(text: str, name: str = "sparql") -> Query:
     return parse(text, Path(name), name)
 
 
-def parse(text: str, path: Path, name: str | None = None) -> Query:
+def parse(text: str, path: Path, query_name: str | None = None) -> Query:
     """Query text with its decorators, parameters and projected columns read."""
     meta = _decorators(text, path)
     defaults = {str(k): str(v) for k, v in _merged(meta.get("defaults")).items()}
@@ -136,7 +136,7 @@ def parse(text: str, path: Path, name: str | None = None) -> Query:
     select = re.search(r"\bSELECT\b(.*?)\bWHERE\b", body, re.S | re.I)
     columns = [c for c in re.findall(r"\?(\w+)", _strip_exprs(select.group(1)))] if select else []
     lists = [c for c in _LIST.findall(select.group(1)) if c in columns] if select else []
-    return Query(name=name or path.stem, path=path, text=text, summary=str(meta.get("summary", "")).strip(),
+    return Query(name=query_name or path.stem, path=path, text=text, summary=str(meta.get("summary", "")).strip(),
                  description=str(meta.get("description", "")).strip(), tags=list(meta.get("tags", []) or []),
                  params=params, columns=columns, lists=lists)
 
