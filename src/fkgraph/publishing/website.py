@@ -181,6 +181,7 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, shapes_fil
     _resource_pages(out, built)
     _list_pages(out)
     _index(out, built, queries_dir, publication)
+    _api_answers(out, built, queries_dir)
     _data_page(out, built, site_url, endpoint, publication)
     if has_ontology:  # the documentation `fkgraph docs` writes: index.html (#Term anchors), fk.ttl, shapes.ttl
         shapes = Path(shapes_file) if shapes_file else Path(ontology_file).with_name("shapes.ttl")
@@ -233,6 +234,16 @@ def _index(out: _Writer, built: Built, queries_dir, publication: catalog.Publica
                title_da=catalog.TITLE["da"], title_en=catalog.TITLE["en"],
                description_da=catalog.SUMMARY["da"], description_en=catalog.SUMMARY["en"],
                release=publication.release)
+
+
+def _api_answers(out: _Writer, built: Built, queries_dir) -> None:
+    """api/{query}.csv and .json: each stored query's default answer, as `fkgraph serve` gives it."""
+    resolve = _resolve.resolver(built.store)
+    for q in _catalogue.catalogue(queries_dir).values():
+        if not any(p.required and not p.default for p in q.params):
+            rows = _results.run(q, built.store, {}, resolve)
+            for fmt in ("csv", "json"):
+                out.write(f"api/{q.name}.{fmt}", _results.render(rows, fmt))
 
 
 def _questions(s: Site, built: Built, queries_dir) -> tuple[list[dict], str]:
