@@ -107,6 +107,7 @@ def _load_municipalities(rec: Records, root: Path, docs) -> set[str]:
         if not isinstance(code, str) or not CODE.match(code):
             raise m.error(f"municipality code {code!r} must be four digits in quotes, as DAGI writes it (e.g. \"0851\")", "code")
         _need(m, "name", f"municipality {code}")
+        _text_list(m, "variants", f"municipality {code}")
         m["_sources"] = _source(m, f"municipality {code}", docs)
     _unique(rec.municipalities, "code", "municipality code")
     return {m["code"] for m in rec.municipalities}
