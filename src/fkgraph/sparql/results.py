@@ -124,12 +124,14 @@ def fitted(rows: Rows, width: int | None, prefixes: dict[str, str] | None = None
     cells = [[short_iri(v, prefixes) if isinstance(v, str) else v for v in r] for r in rows.rows]
     if not width:
         return Rows(rows.columns, cells)
-    natural = [max([len(c)] + [len(_cell(r[i]).replace("\n", " ")) for r in cells]) for i, c in enumerate(rows.columns)]
+    # tabulate pads each header by 2 (its MIN_PADDING), so a column is at least its header + 2 wide
+    natural = [max([len(c) + 2] + [len(_cell(r[i]).replace("\n", " ")) for r in cells]) for i, c in enumerate(rows.columns)]
     limits = _shares(natural, max(6 * len(natural), width - 2 * (len(natural) - 1) - 1))
+
     def cut(v, n):
         text = _cell(v).replace("\n", " ")
         return v if len(text) <= n else text[:n - 1] + "…"
-    header = [c if len(c) <= n else c[:n - 1] + "…" for c, n in zip(rows.columns, limits)]
+    header = [c if len(c) + 2 <= n else c[:n - 3] + "…" for c, n in zip(rows.columns, limits)]
     return Rows(header, [[cut(v, n) for v, n in zip(r, limits)] for r in cells])
 
 
