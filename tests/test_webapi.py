@@ -180,3 +180,26 @@ def test_the_site_is_served_at_the_root(server):
     r = requests.get(server + "/", timeout=30)
     assert r.status_code == 200 and "<html" in r.text.lower()
     assert requests.get(server + "/dump/fkgraph.nt", timeout=30).status_code == 200
+
+
+def test_the_static_site_carries_each_default_answer(tmp_path):
+    report = api.site(tmp_path / "site", ROOT, validate=False)
+    for name, q in sorted(CATALOGUE.items()):
+        csv_file, json_file = report.directory / "api" / f"{name}.csv", report.directory / "api" / f"{name}.json"
+        if any(p.required and not p.default for p in q.params):
+            assert not csv_file.exists() and not json_file.exists()
+            continue
+        assert csv_file.read_bytes() == _cli("query", name, "--format", "csv")
+        assert json_file.read_bytes() == _cli("query", name, "--format", "json")
+
+
+@pytest.mark.parametrize("name,accept,expected", [
+    ("trials.csv", "application/json", ("trials", "csv")),          # the extension wins
+    ("trials", "", ("trials", "json")), ("trials", "*/*", ("trials", "json")),
+    ("trials", "text/csv;q=0.5, text/tab-separated-values", ("trials", "tsv")),
+    ("trials", "application/sparql-results+json", ("trials", "srj")),
+    ("trials", "text/html", ("trials", None)), ("v1.2", "", ("v1.2", "json")),
+])
+def test_format_negotiation(name, accept, expected):
+    from fkgraph.sparql.webapi import split_format
+    assert split_format(name, accept) == expected
