@@ -302,8 +302,8 @@ def write_answer(answer, fmt: str | None, output: str | None, prefixes: dict[str
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        from fkgraph.fsio import write_bytes
-        write_bytes(output, data)
+        from fkgraph.fsio import gzip_bytes, write_bytes
+        write_bytes(output, gzip_bytes(data) if output.endswith(".gz") else data)
 
 
 def display_prefixes(base: str) -> dict[str, str]:

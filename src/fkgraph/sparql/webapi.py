@@ -12,6 +12,9 @@ endpoint and the static site, on one port: a Starlette app (the optional extra `
 - `/query` (and a Graph Store read on `/store`) is forwarded to the oxigraph server child with
   httpx; SPARQL Update and Graph Store writes are refused with 403 unless the service is writable.
 - `/`: the static site, when a folder is given.
+
+The API answers from the store it was given; with a writable endpoint, what /update changes shows
+on /query only.
 """
 from __future__ import annotations
 
