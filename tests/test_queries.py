@@ -764,3 +764,17 @@ def test_terminal_table_fits_and_shows_prefixed_names(built):
 def iris_prefixes() -> dict:
     from fkgraph.rdf.terms import PREFIXES
     return dict(PREFIXES)
+
+
+@pytest.mark.server
+def test_push_reads_gzipped_files(tmp_path, built):
+    from servers import Oxigraph
+
+    dump = tmp_path / "g.ttl.gz"
+    assert CliRunner().invoke(cli, ["export", "-o", str(dump)]).exit_code == 0
+    with Oxigraph() as server:
+        r = CliRunner().invoke(cli, ["push", str(dump), "--endpoint", server.url, "--replace"])
+        assert r.exit_code == 0, r.output
+        there = CliRunner().invoke(cli, ["query", "most-exempted-statutes", "--endpoint", server.url])
+    assert there.stdout == CliRunner().invoke(cli, ["query", "most-exempted-statutes", "-f", "csv"]).stdout
+    assert f"now holds {len(built)}" in r.output

@@ -150,14 +150,7 @@ def validate(obj, files, fmt, engine, output):
       fkgraph validate dist/fkgraph.ttl
       fkgraph validate --format junit -o reports/shapes.xml
     """
-    from fkgraph.rdf.store import from_files
-
-    target = None
-    if files:
-        try:
-            target = from_files(files)
-        except (SyntaxError, ValueError, OSError) as e:
-            raise Fail(f"cannot read RDF: {e}", 2) from None
+    target = _read_rdf(files) if files else None
     with slow_step(f"validating with the {engine} engine") as step:
         report = api.validate(target, home=obj.settings, engine=engine, progress=step.progress)
     text = report.render(fmt)
@@ -168,6 +161,16 @@ def validate(obj, files, fmt, engine, output):
         click.echo(text, nl=not text.endswith("\n"))
     if not report.conforms:
         sys.exit(1)
+
+
+def _read_rdf(files):
+    """RDF files (format from the extension, .gz read through gzip) in a fresh store; exit 2 when unreadable."""
+    from fkgraph.rdf.store import from_files
+
+    try:
+        return from_files(files)
+    except (SyntaxError, ValueError, OSError) as e:
+        raise Fail(f"cannot read RDF: {e}", 2) from None
 
 
 @cli.command()
@@ -395,6 +398,7 @@ def cite(obj, text, fmt):
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--endpoint", required=True, metavar="URL",
               help="The SPARQL query endpoint, e.g. http://127.0.0.1:7878/query (used for the count check).")
 @click.option("--store", metavar="URL", help="The Graph Store Protocol endpoint (default: Oxigraph's, "
@@ -409,8 +413,9 @@ def cite(obj, text, fmt):
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
 @click.pass_obj
 @handled
-def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
-    """Upload the built, validated graph to a SPARQL 1.1 store, then check its triple count.
+def push(obj, files, endpoint, store, graph, replace, chunk, timeout, no_validate):
+    """Upload the built, validated graph (or the RDF FILES, .gz read through gzip) to a SPARQL 1.1
+    store, then check its triple count.
 
     Credentials come from $FKGRAPH_ENDPOINT_USER and $FKGRAPH_ENDPOINT_PASSWORD or ~/.netrc,
     never from the command line.
@@ -420,13 +425,19 @@ def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
     from fkgraph.sparql import remote as remote, upload
 
     target = remote.Endpoint(endpoint, store=store, graph=graph, timeout=timeout)
-    built = api.publishable(obj.settings, validate=not no_validate)
-    total = len(built)
+    if files:
+        source = _read_rdf(files)
+        if not no_validate and not api.validate(source, home=obj.settings).conforms:
+            raise Fail(f"{' '.join(files)}: does not conform to the shapes (see `fkgraph validate FILE`); "
+                       f"nothing was sent", 1)
+    else:
+        source = api.publishable(obj.settings, validate=not no_validate).store
+    total = len(source)
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="pushing", file=sys.stderr) as bar:
-            result = upload.push(built.store, target, replace=replace, chunk_size=chunk, progress=bar.update)
+            result = upload.push(source, target, replace=replace, chunk_size=chunk, progress=bar.update)
     else:
-        result = upload.push(built.store, target, replace=replace, chunk_size=chunk)
+        result = upload.push(source, target, replace=replace, chunk_size=chunk)
     where = f"graph <{result.graph}>" if result.graph else "the default graph"
     click.echo(f"{result.endpoint}: sent {result.triples} triples in {result.chunks} request(s) "
                f"({result.seconds:.1f} s); {where} now holds {result.count}", err=True)
