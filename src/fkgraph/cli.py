@@ -265,42 +265,19 @@ def _query_of(name: str | None, sparql: str | None, queries_dir):
     return catalogue.find(name, queries_dir)
 
 
-#: file extensions of tabular answers; RDF ones are fkgraph.rdf.serialize.format_for's
-_TABULAR_EXT = {"csv": "csv", "tsv": "tsv", "json": "json", "jsonl": "jsonl", "ndjson": "jsonl", "md": "markdown",
-                "txt": "table"}
-
-
 def answer_format(output: str | None, fmt: str | None) -> str | None:
-    """The format --format or --output's extension asks for; a usage error when they disagree."""
-    if not output or output == "-":
-        return fmt
-    name = output.removesuffix(".gz")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in os.path.basename(name) else ""
-    implied = _TABULAR_EXT.get(ext)
-    if implied is None and ext:
-        from fkgraph.rdf.serialize import format_for
-        implied = format_for(name, None)
-    if fmt and implied and fmt != implied:
-        raise Fail(f"{output}: the extension says {implied}, --format says {fmt}; rename the file or drop --format", 2)
-    return fmt or implied
+    from fkgraph.sparql.results import output_format
+    return fmt if not output or output == "-" else output_format(output, fmt)
 
 
 def write_answer(answer, fmt: str | None, output: str | None, prefixes: dict[str, str] | None = None) -> None:
     """Rows in a tabular format, a graph in an RDF format, to standard output or a file."""
-    from fkgraph.sparql.results import Graph, render
+    from fkgraph.sparql.results import encode
 
     to_stdout = not output or output == "-"
-    if isinstance(answer, Graph):
-        if fmt in FORMATS:
-            raise Fail(f"the query gives a graph (CONSTRUCT or DESCRIBE): use --format {'|'.join(RDF_FORMATS)}", 2)
-        from fkgraph.rdf.serialize import serialize
-        data = serialize(answer.triples, fmt or "turtle")
-    else:
-        if fmt in RDF_FORMATS:
-            raise Fail(f"the query gives rows (SELECT or ASK): use --format {'|'.join(FORMATS)}", 2)
-        fmt = fmt or ("table" if to_stdout and sys.stdout.isatty() else "csv")
-        width = shutil_width() if to_stdout and sys.stdout.isatty() and fmt == "table" else None
-        data = render(answer, fmt, width=width, prefixes=prefixes).encode("utf-8")
+    tty = to_stdout and sys.stdout.isatty()
+    data = encode(answer, fmt, default="table" if tty else "csv", width=shutil_width() if tty else None,
+                  prefixes=prefixes)
     if to_stdout:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

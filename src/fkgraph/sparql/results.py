@@ -168,3 +168,40 @@ def render(rows: Rows, fmt: str = "csv", width: int | None = None, prefixes: dic
     if fmt == "table":
         return _aligned(fitted(rows, width, prefixes), "simple")
     raise QueryError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
+
+
+# ---- answers as bytes --------------------------------------------------------------------------
+
+#: file extensions of tabular answers; RDF ones are fkgraph.rdf.serialize.format_for's
+TABULAR_EXTENSIONS = {"csv": "csv", "tsv": "tsv", "json": "json", "jsonl": "jsonl", "ndjson": "jsonl",
+                      "md": "markdown", "txt": "table"}
+
+
+def output_format(path: str, fmt: str | None) -> str | None:
+    """The format `fmt` or the file's extension asks for (.gz aside); QueryError when they disagree."""
+    import os
+
+    name = path.removesuffix(".gz")
+    ext = name.rsplit(".", 1)[-1].lower() if "." in os.path.basename(name) else ""
+    implied = TABULAR_EXTENSIONS.get(ext)
+    if implied is None and ext:
+        from fkgraph.rdf.serialize import format_for
+        implied = format_for(name, None)
+    if fmt and implied and fmt != implied:
+        raise QueryError(f"{path}: the extension says {implied}, --format says {fmt}; rename the file or drop --format")
+    return fmt or implied
+
+
+def encode(answer: Rows | Graph, fmt: str | None, default: str = "csv", width: int | None = None,
+           prefixes: dict[str, str] | None = None) -> bytes:
+    """Rows in a tabular format (`default` when none is given), a Graph in an RDF format (Turtle
+    when none is given); QueryError when the format does not fit the answer."""
+    if isinstance(answer, Graph):
+        if fmt in FORMATS:
+            raise QueryError(f"the query gives a graph (CONSTRUCT or DESCRIBE): use --format {'|'.join(GRAPH_FORMATS)}")
+        from fkgraph.rdf.serialize import serialize
+        return serialize(answer.triples, fmt or "turtle")
+    if fmt in GRAPH_FORMATS:
+        raise QueryError(f"the query gives rows (SELECT or ASK): use --format {'|'.join(FORMATS)}")
+    fmt = fmt or default
+    return render(answer, fmt, width=width if fmt == "table" else None, prefixes=prefixes).encode("utf-8")
