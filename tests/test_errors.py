@@ -263,8 +263,8 @@ def test_query_file_errors_name_the_file(tmp_path, built):
     result = _run("query", syntax)
     assert result.exit_code == 2 and result.stderr.startswith(f"fkgraph: {syntax}: SPARQL syntax error")
     construct = _query_file(tmp_path, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }\n")
-    result = _run("query", construct)
-    assert result.stderr == "fkgraph: q: only SELECT and ASK queries give rows; use export for graphs\n"
+    result = _run("query", construct, "--format", "csv")  # a graph (issue 23: CONSTRUCT gives RDF), not rows
+    assert result.exit_code == 2 and result.stderr.startswith("fkgraph: the query gives a graph (CONSTRUCT or DESCRIBE)")
     nowhere = _query_file(tmp_path, "SELECT ?_x { }\n")
     result = _run("query", nowhere, "-p", "x=1")
     assert result.exit_code == 2

@@ -326,3 +326,60 @@ def test_blank_nodes_get_canonical_labels_whatever_they_were_read_with():
         back = rdflib.Graph().parse(data=one.decode("utf-8"), format=RDFLIB_FORMAT[fmt])
         assert isomorphic(back, rdflib.Graph().parse(data=serialize.ntriples(graph("a", "b")).decode(), format="nt"))
     assert b"_:c14n" in serialize.ntriples(graph("a", "b"))
+
+
+# ---- issue 23: every RDF format, standard output, extensions that agree -----------------------
+
+def test_rdfxml_on_standard_output_reads_in_rdflib_as_the_turtle_dump(tmp_path):
+    """The must-show of issue 23: `fkgraph export --format rdfxml -o -`, parsed by an independent
+    parser (rdflib), is the graph of the Turtle dump, triple for triple."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    xml = subprocess.run([sys.executable, "-m", "fkgraph", "export", "--format", "rdfxml", "-o", "-"], cwd=tmp_path,
+                         env=env, capture_output=True, check=True).stdout
+    ttl = tmp_path / "g.ttl"
+    assert CliRunner().invoke(cli, ["export", "-o", str(ttl)]).exit_code == 0
+    from_xml, from_ttl = rdflib.Graph().parse(data=xml, format="xml"), rdflib.Graph().parse(ttl, format="turtle")
+    assert len(from_xml) == len(from_ttl) > 5000
+    assert set(from_xml) == set(from_ttl)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's own, inside its N-Quads and TriG parsers
+@pytest.mark.parametrize("fmt,ext,rdflib_format", [("nquads", "nq", "nquads"), ("trig", "trig", "trig"),
+                                                   ("rdfxml", "rdf", "xml"), ("jsonld", "jsonld", "json-ld")])
+def test_format_from_the_extension_and_on_standard_output(fmt, ext, rdflib_format, tmp_path, built):
+    path = tmp_path / f"g.{ext}"
+    r = CliRunner().invoke(cli, ["export", "-o", str(path)])
+    assert r.exit_code == 0, r.output
+    out = CliRunner().invoke(cli, ["export", "--format", fmt, "-o", "-"])
+    assert out.exit_code == 0 and out.stdout_bytes == path.read_bytes()  # deterministic, same bytes
+    g = rdflib.Dataset() if fmt in ("nquads", "trig") else rdflib.Graph()
+    g.parse(data=path.read_bytes(), format=rdflib_format)
+    assert (sum(1 for _ in g.quads()) if isinstance(g, rdflib.Dataset) else len(g)) == len(built)
+
+
+@pytest.mark.parametrize("fmt,name", [("turtle", "g.rdf"), ("ntriples", "g.ttl"), ("rdfxml", "g.nq.gz"), ("trig", "g.jsonld")])
+def test_an_extension_contradicting_the_format_is_refused(fmt, name, tmp_path):
+    r = CliRunner().invoke(cli, ["export", "--format", fmt, "-o", str(tmp_path / name)])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1 and fmt in r.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_validate_reads_gzipped_files(tmp_path):
+    path = tmp_path / "g.nt.gz"
+    assert CliRunner().invoke(cli, ["export", "-o", str(path)]).exit_code == 0
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    r = CliRunner().invoke(cli, ["validate", str(path)])
+    assert r.exit_code == 0, r.output
+    (tmp_path / "broken.ttl.gz").write_bytes(b"not gzip at all")
+    r = CliRunner().invoke(cli, ["validate", str(tmp_path / "broken.ttl.gz")])
+    assert r.exit_code == 2 and "broken.ttl.gz" in r.output
+
+
+def test_graph_formats_of_a_query_are_the_export_formats():
+    from fkgraph.sparql.results import GRAPH_FORMATS
+    assert tuple(export.RDF_FORMATS) == GRAPH_FORMATS
+    assert set(export.FORMATS) == {"turtle", "ntriples", "jsonld"}  # what `publish` writes

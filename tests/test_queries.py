@@ -607,3 +607,174 @@ def test_sort_lists_leaves_empty_cells_and_other_columns_alone():
     x = catalogue.Query(name="x", path=QDIR / "x.rq", text="", columns=["a", "l"], lists=["l"])
     rows = results.sort_lists(x, results.Rows(["a", "l"], [["b;a", "10;4;SL § 9"], ["z;y", None], ["", ""]]))
     assert rows.rows == [["b;a", "4;10;SL § 9"], ["z;y", None], ["", ""]]
+
+
+# ---- issue 23: ad-hoc SPARQL, helpful parameters, status, tables that fit ----------------------
+
+ASK_ALL = "ASK { ?s ?p ?o }"
+CONSTRUCT_TYPES = "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c }"
+LAB = B + "id/statute/lab"
+
+
+def _parsed(data: bytes, fmt=ox.RdfFormat.N_TRIPLES) -> set:
+    return {q.triple for q in ox.parse(data, format=fmt)}
+
+
+def test_ask_gives_one_result_column_from_text_stdin_and_file(tmp_path):
+    f = tmp_path / "nothing.rq"
+    f.write_text("ASK { ?s <urn:x:no-such-property> ?o }")
+    for args, stdin, answer in ((["--sparql", ASK_ALL], None, True), (["-"], ASK_ALL, True), ([str(f)], None, False)):
+        r = CliRunner().invoke(cli, ["query", *args, "-f", "json"], input=stdin)
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout) == [{"result": answer}]
+
+
+def test_construct_and_describe_give_rdf_in_any_export_format(built):
+    r = CliRunner().invoke(cli, ["query", "-", "-f", "ntriples"], input=CONSTRUCT_TYPES)
+    assert r.exit_code == 0, r.output
+    typed = _parsed(r.stdout_bytes)
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    assert typed == {q.triple for q in built.store.quads_for_pattern(None, rdf_type, None, ox.DefaultGraph())}
+    for fmt, ox_fmt in (("turtle", ox.RdfFormat.TURTLE), ("rdfxml", ox.RdfFormat.RDF_XML), ("trig", ox.RdfFormat.TRIG)):
+        r = CliRunner().invoke(cli, ["query", "--sparql", f"DESCRIBE <{LAB}>", "-f", fmt])
+        assert r.exit_code == 0, r.output
+        described = _parsed(r.stdout_bytes, ox_fmt)
+        assert described == {q.triple for q in built.store.quads_for_pattern(ox.NamedNode(LAB), None, None, ox.DefaultGraph())}
+    assert CliRunner().invoke(cli, ["query", "--sparql", CONSTRUCT_TYPES]).stdout.startswith("@prefix")  # Turtle by default
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--sparql", CONSTRUCT_TYPES, "-f", "csv"], "gives a graph"),
+    (["most-exempted-statutes", "-f", "turtle"], "gives rows"),
+    (["most-exempted-statutes", "-o", "x.ttl"], "gives rows"),
+    (["most-exempted-statutes", "-f", "json", "-o", "x.csv"], "the extension says csv"),
+    (["trials", "--sparql", ASK_ALL], "not both"),
+    (["--sparql", "SELEC ?s WHERE { ?s ?p ?o }"], "syntax error"),
+    (["trials", "-p", "status=approved", "-p", "status=expected"], "given twice"),
+])
+def test_answer_usage_errors_exit_2(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["query", *args])
+    assert r.exit_code == 2 and message in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_output_file_takes_its_format_from_the_extension(tmp_path):
+    r = CliRunner().invoke(cli, ["query", "most-exempted-statutes", "-o", str(tmp_path / "a.tsv")])
+    assert r.exit_code == 0 and r.stdout == ""
+    assert (tmp_path / "a.tsv").read_text().splitlines()[0] == "statute\ttitle\ttrials\tprovisions"
+    r = CliRunner().invoke(cli, ["query", "--sparql", f"DESCRIBE <{LAB}>", "-o", str(tmp_path / "lab.nt")])
+    assert r.exit_code == 0 and _parsed((tmp_path / "lab.nt").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def endpoint_url(built):
+    from fkgraph.sparql import upload
+    from servers import Oxigraph
+
+    with Oxigraph() as server:
+        upload.push(built.store, server.url)
+        yield server.url
+
+
+@pytest.mark.server
+def test_ask_construct_describe_remotely_as_embedded(endpoint_url):
+    for args, fmt in ((["--sparql", ASK_ALL], "csv"), (["--sparql", CONSTRUCT_TYPES], "ntriples"),
+                      (["--sparql", f"DESCRIBE <{LAB}>"], "ntriples"), (["most-exempted-statutes"], "csv")):
+        here = CliRunner().invoke(cli, ["query", *args, "-f", fmt])
+        there = CliRunner().invoke(cli, ["query", *args, "-f", fmt, "--endpoint", endpoint_url])
+        assert here.exit_code == there.exit_code == 0, there.output
+        if fmt == "ntriples":
+            assert _parsed(here.stdout_bytes) == _parsed(there.stdout_bytes) != set()
+        else:
+            assert here.stdout == there.stdout
+
+
+@pytest.mark.parametrize("typed", ["Gladsaxe Kommune", "gladsaxe", "GLADSAXE"])
+def test_municipality_names_match_loosely(typed, built):
+    assert q("municipality-trials", {"municipality": typed}, built).rows == \
+        q("municipality-trials", {"municipality": "0159"}, built).rows
+
+
+@pytest.mark.parametrize("typed,code", [("Ikast Brande", "0756"), ("Kobenhavn", "0101"), ("Koebenhavn", "0101"),
+                                        ("Københavns Kommune", "0101"), ("Århus", "0751"), ("aarhus kommune", "0751")])
+def test_variant_spellings_name_one_municipality(typed, code, built):
+    resolve = resolver(built.store)
+    p = CATALOGUE["municipality-trials"].param("municipality")
+    assert resolve(p, typed) == ox.NamedNode(B + f"id/municipality/{code}")
+
+
+def test_former_spelling_is_data_not_code(built):
+    alt = ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel")
+    assert ox.Literal("Århus", language="da") in {
+        q.object for q in built.store.quads_for_pattern(ox.NamedNode(B + "id/municipality/0751"), alt, None)}
+
+
+@pytest.mark.parametrize("param,typed,closest", [
+    ("municipality", "Gladsax", "Gladsaxe"), ("provision", "SL § 1400", "SL § 140"),
+    ("programme", "frikomune-ii", "frikommune-ii")])
+def test_an_unresolved_value_lists_the_closest_names(param, typed, closest):
+    name = "municipality-trials" if param == "municipality" else "trials-exempting" if param == "provision" \
+        else "most-exempted-statutes"
+    r = CliRunner().invoke(cli, ["query", name, "-p", f"{param}={typed}"])
+    assert r.exit_code == 2 and "closest: " in r.output
+    assert closest in r.output.split("closest: ", 1)[1].strip().split(", ")
+
+
+COUNTING = ["most-exempted-statutes", "most-exempted-provisions", "shared-provisions", "statute-network-matrix"]
+
+
+@pytest.mark.parametrize("name", COUNTING)
+def test_counting_queries_take_a_status(name, built):
+    p = CATALOGUE[name].param("status")
+    assert not p.required and {"approved", "expected", "possible"} <= set(p.enum)
+    params = {"minimum": "1"} if name == "shared-provisions" else {}
+    everything = q(name, params, built)
+    assert q(name, {**params, "status": ""}, built).rows == everything.rows  # no value: as before
+    total = sum(r[everything.columns.index("trials" if "trials" in everything.columns else "total")]
+                for r in everything.rows)
+    split = sum(sum(r[everything.columns.index("trials" if "trials" in everything.columns else "total")]
+                    for r in q(name, {**params, "status": s}, built).rows) for s in p.enum)
+    assert 0 < split and (split == total if name != "shared-provisions" else split <= total)
+
+
+def test_most_exempted_statutes_by_status_counts_the_trials_of_that_status(built):
+    status = {r[1]: r[4] for r in q("trials", {}, built).rows}
+    exemptions = q("exemptions", {}, built)
+    for s in ("approved", "expected"):
+        expected: dict[str, set] = {}
+        for d in exemptions.dicts():
+            if status.get(d["trial"]) == s:
+                expected.setdefault(d["statute"], set()).add(d["trial"])
+        got = {r[0]: r[2] for r in q("most-exempted-statutes", {"status": s}, built).rows}
+        assert got == {k: len(v) for k, v in expected.items()} and got
+
+
+def test_terminal_table_fits_and_shows_prefixed_names(built):
+    rows = q("trials", {}, built)
+    prefixes = {**iris_prefixes(), "id": B + "id/"}
+    for width in (60, 80, 120):
+        table = results.render(rows, "table", width=width, prefixes=prefixes).splitlines()
+        assert max(len(l) for l in table) <= width and len(table) == 2 + len(rows.rows)
+    wide = results.render(rows, "table", prefixes=prefixes)
+    assert "id:trial/frikommune-ii/" in wide and B not in wide
+    assert B + "id/trial/" in results.render(rows, "csv") and B + "id/trial/" in results.render(rows, "json")
+
+
+def iris_prefixes() -> dict:
+    from fkgraph.rdf.terms import PREFIXES
+    return dict(PREFIXES)
+
+
+@pytest.mark.server
+def test_push_reads_gzipped_files(tmp_path, built):
+    from servers import Oxigraph
+
+    dump = tmp_path / "g.ttl.gz"
+    assert CliRunner().invoke(cli, ["export", "-o", str(dump)]).exit_code == 0
+    with Oxigraph() as server:
+        r = CliRunner().invoke(cli, ["push", str(dump), "--endpoint", server.url, "--replace"])
+        assert r.exit_code == 0, r.output
+        there = CliRunner().invoke(cli, ["query", "most-exempted-statutes", "--endpoint", server.url])
+    assert there.stdout == CliRunner().invoke(cli, ["query", "most-exempted-statutes", "-f", "csv"]).stdout
+    assert f"now holds {len(built)}" in r.output

@@ -14,9 +14,9 @@ The Python API mirrors the command line (`fkgraph build` is `fkgraph.build()`, a
 from __future__ import annotations
 
 from .api import (BuildError, build, build_to, check, cite, docs, export, load_records, publish,  # noqa: F401
-                  query, site, stats, validate)
+                  query, serve, site, stats, validate)
 
 __version__ = "0.2.0"
 __all__ = ["build", "build_to", "check", "validate", "query", "export", "publish", "site", "docs", "cite", "stats",
-           "load_records", "BuildError"]
+           "serve", "load_records", "BuildError"]
 

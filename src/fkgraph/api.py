@@ -188,9 +188,10 @@ def citation_canonicalizer(built: Built):
     return canonical
 
 
-def query(name: str, params: dict[str, str] | None = None, built: Built | None = None,
-          home: Home = None, timeout: float | None = None) -> _results.Rows:
-    """Run a stored query (by name, or a .rq path) on the embedded store.
+def query(name: str | _catalogue.Query, params: dict[str, str] | None = None, built: Built | None = None,
+          home: Home = None, timeout: float | None = None) -> _results.Rows | _results.Graph:
+    """Run a stored query (by name, a .rq path, or a Query such as `catalogue.from_text(text)`) on
+    the embedded store: Rows for SELECT and ASK, a Graph of triples for CONSTRUCT and DESCRIBE.
 
     With `timeout` (seconds) the query runs in a forked worker and is stopped at the deadline
     (raises fkgraph.sparql.timeouts.QueryTimeout); see fkgraph.sparql.timeouts."""
@@ -198,7 +199,7 @@ def query(name: str, params: dict[str, str] | None = None, built: Built | None =
 
     s = settings(home)
     built = built or build(s)
-    q = _catalogue.find(name, s.queries_dir)
+    q = name if isinstance(name, _catalogue.Query) else _catalogue.find(name, s.queries_dir)
     resolve = _resolve.resolver(built.store, citation_canonicalizer(built))
     return timeouts.call(_results.run, q, built.store, params or {}, resolve, timeout=timeout,
                          what=f"query {q.name}")
@@ -263,6 +264,42 @@ def site(output: str | os.PathLike, home: Home = None, base: str | None = None,
     built = publishable(s, validate=validate)
     return write(built, output, queries_dir=s.queries_dir, ontology_file=s.ontology_file, base_url=base_url,
                  endpoint=endpoint, gzip=gzip, release=release)
+
+
+def serve(host: str = "127.0.0.1", port: int = 7878, home: Home = None, public: bool = False,
+          writable: bool = False, location: str | os.PathLike | None = None, timeout: float | None = None,
+          validate: bool = True, on_ready=None) -> int:
+    """Serve the graph on one port until Ctrl-C: SPARQL 1.1 at /query (the oxigraph server), the
+    stored queries as a web API at /api/ (fkgraph.sparql.webapi) and the static site at /.
+    Needs the extra `serve`. Returns 0 on a clean stop."""
+    import shutil
+    import tempfile
+
+    from fkgraph.sparql import serve as server, webapi
+
+    server.check_bind(host, public)
+    try:
+        import httpx, starlette, uvicorn  # noqa: F401 (the extra `serve`)
+    except ImportError as e:
+        raise server.EndpointUsageError(f"{host}:{port}", f"the web front needs {e.name}",
+                                        "pip install 'fkgraph[serve]'") from None
+    s = settings(home)
+    built = publishable(s, validate=validate)
+    service = webapi.Service(built.store, s.queries_dir, _resolve.resolver(built.store, citation_canonicalizer(built)))
+    tmp = tempfile.mkdtemp(prefix="fkgraph-site-")
+    try:
+        from fkgraph.publishing.release import load_release
+        from fkgraph.publishing.website import build as write_site
+
+        release = load_release(s.data_dir)
+        report = write_site(built, Path(tmp) / "site", queries_dir=s.queries_dir, ontology_file=s.ontology_file,
+                            release=release)
+        version = str(release.version)
+        return server.serve(built.store, host, port, public=public, writable=writable, location=location,
+                            timeout=timeout, on_ready=on_ready,
+                            app=lambda upstream: webapi.app(service, upstream, report.directory, writable, version))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def stats(built: Built) -> _results.Rows:

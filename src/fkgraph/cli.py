@@ -13,7 +13,7 @@ import click
 
 from fkgraph import api
 from fkgraph.config import DEFAULT_BASE
-from fkgraph.sparql.results import FORMATS
+from fkgraph.sparql.results import FORMATS, GRAPH_FORMATS as RDF_FORMATS
 
 
 class Fail(click.ClickException):
@@ -81,13 +81,16 @@ def default_format(fmt: str | None) -> str:
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
+    """`-p NAME=VALUE` pairs; a name given twice is a usage error (each parameter takes one value)."""
+    from fkgraph.sparql.binding import single_values
+
+    split = []
     for pair in pairs:
         if "=" not in pair:
             raise Fail(f"--param {pair!r}: write NAME=VALUE, e.g. -p statute=LAB", 2)
         k, v = pair.split("=", 1)
-        out[k.strip()] = v
-    return out
+        split.append((k.strip(), v))
+    return single_values(split)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -150,6 +153,16 @@ def _write_report(report, fmt: str, output: str | None) -> None:
         click.echo(text, nl=not text.endswith("\n"))
     if not report.conforms:
         sys.exit(1)
+
+
+def _read_rdf(files):
+    """RDF files (format from the extension, .gz read through gzip) in a fresh store; exit 2 when unreadable."""
+    from fkgraph.rdf.store import from_files
+
+    try:
+        return from_files(files)
+    except (SyntaxError, ValueError, OSError) as e:
+        raise Fail(f"cannot read RDF: {e}", 2) from None
 
 
 @cli.command()
@@ -241,10 +254,14 @@ def docs(obj, output):
 @click.argument("name", required=False)
 @click.option("--help", "-h", "show_help", is_flag=True,
               help="Show this message; after NAME, show that query's description and parameters.")
+@click.option("--sparql", metavar="TEXT", help="Run this SPARQL text instead of a stored query.")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="A query parameter; repeatable. Names, codes, citations and IRIs are accepted.")
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
-              help="Output format (default: table on a terminal, csv in a pipe).")
+              help="A query parameter; once per name. Names, codes, citations and IRIs are accepted.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS + RDF_FORMATS),
+              help="Rows (SELECT, ASK): table, csv, … (default: table on a terminal, csv in a pipe); "
+                   "a graph (CONSTRUCT, DESCRIBE): turtle, … (default turtle). Default: from --output's extension.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="Write the answer to FILE (atomically) instead of standard output (-).")
 @click.option("--endpoint", metavar="URL", help="Run on this SPARQL 1.1 endpoint instead of the embedded store, "
               "e.g. http://127.0.0.1:7878/query (credentials: $FKGRAPH_ENDPOINT_USER/_PASSWORD or ~/.netrc).")
 @click.option("--graph", metavar="IRI", help="With --endpoint: the named graph to query (default: the default graph).")
@@ -252,37 +269,83 @@ def docs(obj, output):
               help="Stop the query after S seconds (embedded: no limit by default; --endpoint: default 60).")
 @click.pass_obj
 @handled
-def query(obj, name, params, fmt, endpoint=None, graph=None, timeout=None, show_help=False):
-    """Run a stored query by NAME (see `fkgraph queries`) or a .rq FILE.
+def query(obj, name, params, fmt, output=None, sparql=None, endpoint=None, graph=None, timeout=None, show_help=False):
+    """Run a stored query by NAME (see `fkgraph queries`), a .rq FILE, - (standard input) or --sparql TEXT.
 
     Builds the graph from data/ in memory: no server and no prior build needed. With
-    --endpoint the same query text runs on a SPARQL 1.1 endpoint instead.
+    --endpoint the same query text runs on a SPARQL 1.1 endpoint instead. SELECT and ASK give
+    rows (ASK one `result` column); CONSTRUCT and DESCRIBE give RDF in any export format.
 
     \b
     Example: fkgraph query most-exempted-statutes -p network=4 --format csv
              fkgraph query trials-exempting --help     (one query's parameters)
+             fkgraph query --sparql 'DESCRIBE <https://w3id.org/fkgraph/id/statute/lab>' -f ntriples
     """
-    from fkgraph.sparql.results import render
-
-    if show_help or not name:
-        if not name:
+    if show_help or not (name or sparql):
+        if not (name or sparql):
             click.echo(click.get_current_context().get_help())
             if not show_help:
-                raise Fail("give a query NAME; list them with `fkgraph queries`", 2)
+                raise Fail("give a query NAME, a .rq FILE, - or --sparql TEXT; list them with `fkgraph queries`", 2)
             return
         from fkgraph.sparql.catalogue import describe, find
         click.echo(describe(find(name, obj.settings.queries_dir)), nl=False)
         return
+    if name and sparql:
+        raise Fail(f"give either a query ({name}) or --sparql TEXT, not both", 2)
+    q = _query_of(name, sparql, obj.settings.queries_dir)
+    values = parse_params(params)
+    implied = answer_format(output, fmt)
     if endpoint:
         from fkgraph.sparql import remote
-        rows = remote.query(name, endpoint, parse_params(params), home=obj.settings, graph=graph, timeout=timeout)
-        click.echo(render(rows, default_format(fmt)), nl=False)
-        return
-    if graph:
-        raise Fail("--graph applies to a remote query: add --endpoint URL", 2)
-    rows = api.query(name, parse_params(params), built=api.build(obj.settings), home=obj.settings,
-                     timeout=timeout)
-    click.echo(render(rows, default_format(fmt)), nl=False)
+        answer = remote.query(q, endpoint, values, home=obj.settings, graph=graph, timeout=timeout)
+    else:
+        if graph:
+            raise Fail("--graph applies to a remote query: add --endpoint URL", 2)
+        answer = api.query(q, values, built=api.build(obj.settings), home=obj.settings, timeout=timeout)
+    write_answer(answer, implied, output, display_prefixes(obj.settings.base))
+
+
+def _query_of(name: str | None, sparql: str | None, queries_dir):
+    """The Query to run: --sparql text, standard input (-), a .rq file or a stored name."""
+    from fkgraph.sparql import catalogue
+
+    if sparql is not None:
+        return catalogue.from_text(sparql, "sparql")
+    if name == "-":
+        return catalogue.from_text(sys.stdin.read(), "stdin")
+    return catalogue.find(name, queries_dir)
+
+
+def answer_format(output: str | None, fmt: str | None) -> str | None:
+    from fkgraph.sparql.results import output_format
+    return fmt if not output or output == "-" else output_format(output, fmt)
+
+
+def write_answer(answer, fmt: str | None, output: str | None, prefixes: dict[str, str] | None = None) -> None:
+    """Rows in a tabular format, a graph in an RDF format, to standard output or a file."""
+    from fkgraph.sparql.results import encode
+
+    to_stdout = not output or output == "-"
+    tty = to_stdout and sys.stdout.isatty()
+    data = encode(answer, fmt, default="table" if tty else "csv", width=shutil_width() if tty else None,
+                  prefixes=prefixes)
+    if to_stdout:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        from fkgraph.fsio import gzip_bytes, write_bytes
+        write_bytes(output, gzip_bytes(data) if output.endswith(".gz") else data)
+
+
+def display_prefixes(base: str) -> dict[str, str]:
+    """The project's prefixes and `id:` for the data's own IRIs, for terminal tables."""
+    from fkgraph.rdf.terms import PREFIXES
+    return {**PREFIXES, "id": base + "id/"}
+
+
+def shutil_width() -> int:
+    import shutil
+    return shutil.get_terminal_size().columns
 
 
 @cli.command()
@@ -302,15 +365,17 @@ def queries(obj, fmt):
 
 
 @cli.command()
-@click.option("--format", "-f", "fmt", type=click.Choice(["turtle", "ntriples", "jsonld"]), default=None,
-              help="Default: from the output file's extension (.ttl, .nt, .jsonld, each optionally .gz).")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--format", "-f", "fmt", type=click.Choice(list(RDF_FORMATS)), default=None,
+              help="Default: from the output file's extension (.ttl, .nt, .jsonld, .rdf, .nq, .trig, each "
+                   "optionally .gz); Turtle on standard output. An extension that says otherwise is refused.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write; - writes to standard output.")
 @click.option("--gzip", "gz", is_flag=True, default=None,
               help="gzip the file (deterministic: no name, mtime 0); adds .gz to the name. Default: when OUTPUT ends in .gz.")
 @click.pass_obj
 @handled
 def export(obj, fmt, output, gz):
-    """Write the graph to a file, atomically (a temporary file renamed into place).
+    """Write the graph to a file, atomically (a temporary file renamed into place), or to standard output.
 
     Output is sorted and byte-identical for the same data (Turtle grouped by subject with
     prefixes, N-Triples one sorted line per triple, JSON-LD flattened with its context inline).
@@ -319,13 +384,24 @@ def export(obj, fmt, output, gz):
     \b
     Example: fkgraph export --format ntriples --output dist/fkgraph.nt
              fkgraph export --output dist/fkgraph.jsonld --gzip
+             fkgraph export --format rdfxml -o - | rapper -i rdfxml -c -
     """
-    from fkgraph.rdf.serialize import export as write
+    from fkgraph.rdf.serialize import export as write, serialize
 
+    if output != "-":
+        from fkgraph.rdf.serialize import check_format
+        fmt = check_format(output, fmt)  # before the build: a contradiction fails at once
     with slow_step("building and writing") as step:
         built = api.build(obj.settings, progress=step.progress)
         if step.progress:
             step.progress("writing", 0, 1)
+        if output == "-":
+            from fkgraph.fsio import gzip_bytes
+
+            data = serialize(built.store, fmt or "turtle")
+            sys.stdout.buffer.write(gzip_bytes(data) if gz else data)
+            sys.stdout.flush()
+            return
         path = write(built.store, output, fmt, gz)
     click.echo(f"{path}: {len(built)} triples", err=True)
 
@@ -350,6 +426,7 @@ def cite(obj, text, fmt):
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--endpoint", required=True, metavar="URL",
               help="The SPARQL query endpoint, e.g. http://127.0.0.1:7878/query (used for the count check).")
 @click.option("--store", metavar="URL", help="The Graph Store Protocol endpoint (default: Oxigraph's, "
@@ -364,8 +441,9 @@ def cite(obj, text, fmt):
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
 @click.pass_obj
 @handled
-def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
-    """Upload the built, validated graph to a SPARQL 1.1 store, then check its triple count.
+def push(obj, files, endpoint, store, graph, replace, chunk, timeout, no_validate):
+    """Upload the built, validated graph (or the RDF FILES, .gz read through gzip) to a SPARQL 1.1
+    store, then check its triple count.
 
     Credentials come from $FKGRAPH_ENDPOINT_USER and $FKGRAPH_ENDPOINT_PASSWORD or ~/.netrc,
     never from the command line.
@@ -375,13 +453,19 @@ def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
     from fkgraph.sparql import remote as remote, upload
 
     target = remote.Endpoint(endpoint, store=store, graph=graph, timeout=timeout)
-    built = api.publishable(obj.settings, validate=not no_validate)
-    total = len(built)
+    if files:
+        source = _read_rdf(files)
+        if not no_validate and not api.validate(source, home=obj.settings).conforms:
+            raise Fail(f"{' '.join(files)}: does not conform to the shapes (see `fkgraph validate FILE`); "
+                       f"nothing was sent", 1)
+    else:
+        source = api.publishable(obj.settings, validate=not no_validate).store
+    total = len(source)
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="pushing", file=sys.stderr) as bar:
-            result = upload.push(built.store, target, replace=replace, chunk_size=chunk, progress=bar.update)
+            result = upload.push(source, target, replace=replace, chunk_size=chunk, progress=bar.update)
     else:
-        result = upload.push(built.store, target, replace=replace, chunk_size=chunk)
+        result = upload.push(source, target, replace=replace, chunk_size=chunk)
     where = f"graph <{result.graph}>" if result.graph else "the default graph"
     click.echo(f"{result.endpoint}: sent {result.triples} triples in {result.chunks} request(s) "
                f"({result.seconds:.1f} s); {where} now holds {result.count}", err=True)
@@ -401,30 +485,28 @@ def push(obj, endpoint, store, graph, replace, chunk, timeout, no_validate):
 @click.pass_obj
 @handled
 def serve(obj, port, host, public, writable, location, timeout, no_validate):
-    """Serve the built, validated graph as a SPARQL endpoint (the `oxigraph` server) until Ctrl-C.
+    """Serve the built, validated graph on one port until Ctrl-C: the SPARQL endpoint at /query
+    (the `oxigraph` server), the stored queries as a web API at /api/{query}[.csv|.json|…]
+    (described at /api/openapi.json) and the static site at /.
 
-    Read-only and on 127.0.0.1 by default. Prints the query URL on standard output.
+    Read-only and on 127.0.0.1 by default. Prints the query URL on standard output. Needs the
+    extra `serve` (pip install 'fkgraph[serve]').
 
+    \b
     Example: fkgraph serve --port 7878   then   fkgraph query NAME --endpoint http://127.0.0.1:7878/query
+             curl 'http://127.0.0.1:7878/api/most-exempted-statutes.csv?network=4'
     """
-    from fkgraph.sparql import serve as server
-
-    server.check_bind(host, public)
-    built = api.publishable(obj.settings, validate=not no_validate)
-
     def ready(srv, triples):
         mode = "read-write" if writable else "read-only"
-        click.echo(f"fkgraph: serving {triples} triples, {mode}, until Ctrl-C", err=True)
+        click.echo(f"fkgraph: serving {triples} triples, {mode}, until Ctrl-C; web API at {srv.base}/api/", err=True)
         click.echo(srv.url)
         sys.stdout.flush()
 
-    status = server.serve(built.store, host, port, public=public, writable=writable, location=location,
-                          timeout=timeout, on_ready=ready)
+    status = api.serve(host, port, obj.settings, public=public, writable=writable, location=location,
+                       timeout=timeout, validate=not no_validate, on_ready=ready)
     if status:
         raise Fail(f"the oxigraph server stopped with status {status}", 1)
     click.echo("fkgraph: server stopped", err=True)
-
-
 
 
 _SITE_URL_HELP = ("Public URL the files are served from, used in dcat.ttl, void.ttl and the rewrite rules "

@@ -189,6 +189,7 @@ def _check_municipality(m: Record, docs) -> None:
     if not isinstance(code, str) or not CODE.match(code):
         raise m.error(f"municipality code {code!r} must be four digits in quotes, as DAGI writes it (e.g. \"0851\")", "code")
     _need(m, "name", f"municipality {code}")
+    _text_list(m, "variants", f"municipality {code}")
     m["_sources"] = _source(m, f"municipality {code}", docs)
 
 

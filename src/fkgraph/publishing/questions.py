@@ -130,8 +130,10 @@ def write(out, s: Site, questions: list[Question], answers: dict[str, _results.R
         if q.name not in answers:
             continue
         rows = answers[q.name]
-        out.write(q.file("csv"), _results.render(rows, "csv"))
-        out.write(q.file("json"), _results.render(rows, "json"))
+        for fmt in ("csv", "json"):  # api/ as `fkgraph serve` answers GET /api/{query}.csv
+            body = _results.render(rows, fmt)
+            out.write(q.file(fmt), body)
+            out.write(f"api/{q.name}.{fmt}", body)
         out.render("question.html", q.page, q=q, rows=cells(s, q, q.page),
                    files={ext: s.href(q.file(ext), q.page) for ext in ("csv", "json", "rq")},
                    crumbs=[(s.href("index.html", q.page), "Forside", "Home"),

@@ -287,6 +287,8 @@ class _Mapping:
         t.add(node, A, _t("fk:Municipality"))
         t.add(node, _t("skos:notation"), _lit(m["code"]))
         t.add(node, _t("rdfs:label"), da(m["name"]))
+        for v in m.get("variants", []) or []:
+            t.add(node, _t("skos:altLabel"), da(v))
         t.sources(node, m, self.base)
 
     def statute(self, s: Record) -> None:

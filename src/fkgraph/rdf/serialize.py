@@ -1,4 +1,4 @@
-"""Write the graph as files other tools read: Turtle, N-Triples and JSON-LD.
+"""Write the graph as files other tools read: Turtle, N-Triples, JSON-LD, RDF/XML, N-Quads, TriG.
 
 Every file is written by fkgraph.fsio.atomic_write (a temporary sibling renamed into place), so a
 reader never sees half a file and a failed run leaves the previous output as it was. Output is
@@ -29,6 +29,15 @@ FORMATS = {
     "ntriples": ("nt", "application/n-triples", "RDF_N_TRIPLES"),
     "jsonld": ("jsonld", "application/ld+json", "JSON_LD"),
 }
+#: every format `export` and `serialize` write: the dump formats (FORMATS, which `publish` writes
+#: each of), and RDF/XML, N-Quads and TriG for tools that read those (written by pyoxigraph)
+RDF_FORMATS = {
+    **FORMATS,
+    "rdfxml": ("rdf", "application/rdf+xml", "RDF_XML"),
+    "nquads": ("nq", "application/n-quads", "RDF_N_QUADS"),
+    "trig": ("trig", "application/trig", "RDF_TRIG"),
+}
+_OXIGRAPH = {"rdfxml": ox.RdfFormat.RDF_XML, "nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 DUMP_NAME = "fkgraph"
 CONTEXT_NAME = "context.jsonld"
 
@@ -182,23 +191,47 @@ def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+def pyoxigraph_format(source, fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
+    """RDF/XML, N-Quads or TriG by pyoxigraph, triples in N-Triples byte order (the default graph)."""
+    triples = _canonical(source)
+    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+    if fmt == "nquads":
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    return _sorted_prefix_lines(ox.serialize(quads, format=_OXIGRAPH[fmt], prefixes=dict(sorted((prefixes or PREFIXES).items()))))
+
+
 def serialize(source, fmt: str = "turtle", prefixes: dict[str, str] | None = None) -> bytes:
-    """The graph (a store or triples) as bytes in `fmt`: turtle, ntriples or jsonld."""
+    """The graph (a store or triples) as bytes in `fmt`, one of RDF_FORMATS."""
     if fmt == "turtle":
         return turtle(source, prefixes)
     if fmt == "ntriples":
         return ntriples(source)
     if fmt == "jsonld":
         return jsonld(source, prefixes)
-    raise ExportError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    if fmt in _OXIGRAPH:
+        return pyoxigraph_format(source, fmt, prefixes)
+    raise ExportError(f"unknown export format {fmt!r}; use one of: {', '.join(RDF_FORMATS)}")
 
 
-def format_for(path: str | Path) -> str:
-    """The format a file name asks for (.ttl, .nt, .jsonld, each optionally .gz); default turtle."""
+#: more file extensions than RDF_FORMATS names, as other tools write them
+EXTENSIONS = {"json": "jsonld", "owl": "rdfxml", "xml": "rdfxml", "n3": "turtle"}
+
+
+def format_for(path: str | Path, default: str | None = "turtle") -> str | None:
+    """The format a file name asks for (.ttl, .nt, .jsonld, .rdf, .nq, .trig, each optionally .gz);
+    `default` when the extension names none."""
     name = Path(path).name.removesuffix(".gz")
-    by_ext = {ext: fmt for fmt, (ext, _, _) in FORMATS.items()}
-    by_ext["json"] = "jsonld"
-    return by_ext.get(name.rsplit(".", 1)[-1] if "." in name else "", "turtle")
+    by_ext = {ext: fmt for fmt, (ext, _, _) in RDF_FORMATS.items()} | EXTENSIONS
+    return by_ext.get(name.rsplit(".", 1)[-1].lower() if "." in name else "", default)
+
+
+def check_format(path: str | Path, fmt: str | None) -> str:
+    """The format to write `path` in: `fmt` or the extension's; UsageError when they disagree."""
+    implied = format_for(path, None)
+    if fmt and implied and implied != fmt:
+        raise ExportError(f"{path}: the extension says {implied}, --format says {fmt}; "
+                          f"rename the file or drop --format")
+    return fmt or implied or "turtle"
 
 
 def export(store: ox.Store, path: str | Path, fmt: str | None = None, gzip: bool | None = None) -> Path:
@@ -206,7 +239,7 @@ def export(store: ox.Store, path: str | Path, fmt: str | None = None, gzip: bool
 
     `gzip` defaults to whether `path` ends in `.gz`; with `gzip=True` and no `.gz`, one is added."""
     path = Path(path)
-    fmt = fmt or format_for(path)
+    fmt = check_format(path, fmt)
     if gzip is None:
         gzip = path.suffix == ".gz"
     if not gzip and fmt in ("ntriples", "turtle") and isinstance(store, ox.Store):

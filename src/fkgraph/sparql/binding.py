@@ -74,6 +74,18 @@ def to_term(param: Param, value: str, resolve=None) -> ox.NamedNode | ox.Literal
     return ox.Literal(value)
 
 
+def single_values(pairs) -> dict[str, str]:
+    """(name, value) pairs as one value per name; QueryError for a name given twice (every
+    parameter of a stored query takes one value)."""
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        if name in out:
+            raise QueryError(f"parameter {name} is given twice ({out[name]!r} and {value!r}); "
+                             f"each parameter takes one value")
+        out[name] = value
+    return out
+
+
 def bindings(query: Query, values: dict[str, str], resolve=None) -> dict[str, ox.NamedNode | ox.Literal]:
     """Check the user's values against the query's parameters; fill defaults; convert to terms."""
     out = {}

@@ -101,11 +101,22 @@ def _merged(entries) -> dict:
 
 
 def load(path: str | Path) -> Query:
+    """A stored query from its `.rq` file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise QueryError(f"{path}: cannot read query file ({e})") from None
+    return parse(text, path)
+
+
+def from_text(text: str, name: str = "sparql") -> Query:
+    """An ad-hoc query from its text (`--sparql`, standard input), read as a stored one would be."""
+    return parse(text, Path(name), name)
+
+
+def parse(text: str, path: Path, query_name: str | None = None) -> Query:
+    """Query text with its decorators, parameters and projected columns read."""
     meta = _decorators(text, path)
     defaults = {str(k): str(v) for k, v in _merged(meta.get("defaults")).items()}
     enums = {str(k): tuple(str(x) for x in (v or [])) for k, v in _merged(meta.get("enumerate")).items()}
@@ -125,7 +136,7 @@ def load(path: str | Path) -> Query:
     select = re.search(r"\bSELECT\b(.*?)\bWHERE\b", body, re.S | re.I)
     columns = [c for c in re.findall(r"\?(\w+)", _strip_exprs(select.group(1)))] if select else []
     lists = [c for c in _LIST.findall(select.group(1)) if c in columns] if select else []
-    return Query(name=path.stem, path=path, text=text, summary=str(meta.get("summary", "")).strip(),
+    return Query(name=query_name or path.stem, path=path, text=text, summary=str(meta.get("summary", "")).strip(),
                  description=str(meta.get("description", "")).strip(), tags=list(meta.get("tags", []) or []),
                  params=params, columns=columns, lists=lists)
 

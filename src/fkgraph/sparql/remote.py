@@ -30,7 +30,7 @@ from fkgraph.sparql.binding import bindings, bound_text
 from fkgraph.sparql.catalogue import Query, find, internal
 from fkgraph.sparql.remote_store import RemoteStore, substitute
 from fkgraph.sparql.resolve import resolver
-from fkgraph.sparql.results import Rows, sort_lists, value
+from fkgraph.sparql.results import Graph, Rows, sort_lists, value
 
 USER_ENV = "FKGRAPH_ENDPOINT_USER"
 PASSWORD_ENV = "FKGRAPH_ENDPOINT_PASSWORD"
@@ -225,7 +225,8 @@ class Endpoint:
     # ---- query ----------------------------------------------------------------------------------
 
     def select(self, text: str, timeout: float | None = None, in_graph: bool = True) -> Rows:
-        """Run SPARQL text (SELECT or ASK); rows of plain values as `results.value` gives them."""
+        """Run SPARQL text: rows of plain values as `results.value` gives them (SELECT, ASK), or a
+    Graph (CONSTRUCT, DESCRIBE)."""
         return _rows(*self.solutions(text, timeout, in_graph))
 
     def solutions(self, text: str, timeout: float | None = None,
@@ -235,7 +236,7 @@ class Endpoint:
         data = {"query": text}
         if self.graph and in_graph:
             data["default-graph-uri"] = self.graph
-        headers = {"Accept": f"{RESULTS_JSON}, {RESULTS_XML};q=0.9",
+        headers = {"Accept": f"{RESULTS_JSON}, {RESULTS_XML};q=0.9, {NTRIPLES};q=0.8, text/turtle;q=0.7",
                    "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"}
         r, body = self.request("POST", self.url, data=data, headers=headers, timeout=timeout)
         if r.status_code in (405, 501) and len(text) < 6000:
@@ -250,8 +251,8 @@ class Endpoint:
     def terms(self, text: str, timeout: float | None = None) -> list[ox.QuerySolution]:
         """Run a SELECT; each solution as pyoxigraph gives it (`sol["s"]`, `sol[0]`)."""
         columns, solutions = self.solutions(text, timeout)
-        if isinstance(solutions, bool):
-            raise EndpointError(self.url, "expected SELECT results, got a boolean")
+        if isinstance(solutions, bool) or columns is None:
+            raise EndpointError(self.url, "expected SELECT results, got a boolean or a graph")
         return solutions
 
     def count(self) -> int:
@@ -261,8 +262,9 @@ class Endpoint:
         else:
             text = internal("count")
         rows = self.select(text, in_graph=False)
-        if len(rows.rows) != 1 or not isinstance(rows.rows[0][0], int):
-            raise EndpointError(self.url, f"the triple count came back as {rows.rows!r}, not one integer")
+        if isinstance(rows, Graph) or len(rows.rows) != 1 or not isinstance(rows.rows[0][0], int):
+            raise EndpointError(self.url, f"the triple count came back as {getattr(rows, 'rows', 'a graph')!r}, "
+                                          f"not one integer")
         return rows.rows[0][0]
 
     def update(self, text: str, timeout: float | None = None) -> None:
@@ -355,8 +357,15 @@ _READ = {ox.QueryResultsFormat.JSON: ("JSON", "expected head.vars and results.bi
 
 
 def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], list[ox.QuerySolution] | bool]:
-    """SPARQL results (JSON, XML or TSV) → (columns, pyoxigraph solutions) or (["result"], bool)."""
+    """SPARQL results (JSON, XML or TSV) → (columns, pyoxigraph solutions) or (["result"], bool);
+    an RDF answer (CONSTRUCT, DESCRIBE) → (None, triples)."""
     ctype = content_type.split(";")[0].strip().lower()
+    graph = ox.RdfFormat.from_media_type(ctype) if ctype else None
+    if graph is not None:
+        try:
+            return None, [q.triple for q in ox.parse(body, format=graph)]
+        except SyntaxError as e:
+            raise EndpointError(url, f"malformed RDF in the answer ({e})") from None
     fmt = ox.QueryResultsFormat.from_media_type(ctype) if ctype else None
     if fmt not in _READ:  # not results, or CSV (which loses the terms' types)
         raise EndpointError(url, f"answered with {ctype or 'no content type'}, not SPARQL results{_snippet(body)[:80]}",
@@ -374,7 +383,9 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
                                  f"the answer ends with {tail!r}", shape) from None
 
 
-def _rows(columns: list[str], solutions: list[ox.QuerySolution] | bool) -> Rows:
+def _rows(columns: list[str] | None, solutions: list[ox.QuerySolution] | bool) -> Rows | Graph:
+    if columns is None:
+        return Graph(solutions)
     if isinstance(solutions, bool):
         return Rows(columns, [[solutions]])
     return Rows(columns, [[value(t) for t in sol] for sol in solutions])
@@ -426,6 +437,8 @@ def query(name: str | Query, target: Endpoint | str, params: dict[str, str] | No
     resolve = resolver(RemoteStore(ep), _canonicalizer(home))
     text = bound_text(q, bindings(q, params or {}, resolve))
     rows = ep.select(text)
+    if isinstance(rows, Graph):
+        return rows
     if q.columns and rows.columns != q.columns and sorted(rows.columns) == sorted(q.columns):
         # A server may list the variables in its own order; keep the query's projection order.
         order = [rows.columns.index(c) for c in q.columns]

@@ -174,6 +174,44 @@ class OxigraphServer:
         self.stop()
 
 
+class Front:
+    """The web front (`webapi.app` on uvicorn) on the user's address; the oxigraph child behind
+    it on a free loopback port. The socket is bound before `url` is shown, so the URL works."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = DEFAULT_PORT):
+        family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+        self.host, self.app = host.strip("[]"), app
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind((self.host, port))
+        except OSError as e:
+            self.sock.close()
+            raise EndpointError(f"http://{host}:{port}", f"port {port} is in use ({e.strerror})" if port else str(e),
+                                "choose another --port (0 picks a free one)") from None
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+
+    @property
+    def base(self) -> str:
+        return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The SPARQL query endpoint; the web API is at …/api/, the site at …/."""
+        return self.base + "/query"
+
+    def run(self) -> None:
+        """Serve until SIGINT or SIGTERM (uvicorn re-raises the signal once it has stopped)."""
+        import uvicorn
+
+        server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
+        try:
+            server.run(sockets=[self.sock])
+        finally:
+            self.sock.close()
+
+
 def check_bind(host: str, public: bool) -> None:
     if not public and not is_loopback(host):
         raise EndpointUsageError(f"--bind {host}", "refusing to serve on a non-loopback address",
@@ -182,10 +220,14 @@ def check_bind(host: str, public: bool) -> None:
 
 def serve(store: ox.Store, host: str = "127.0.0.1", port: int = DEFAULT_PORT, public: bool = False,
           writable: bool = False, location: str | os.PathLike | None = None, timeout: float | None = None,
-          on_ready: Callable[[OxigraphServer, int], None] | None = None) -> int:
+          on_ready: Callable[[OxigraphServer, int], None] | None = None,
+          app: Callable[[str], object] | None = None) -> int:
     """Serve `store` until Ctrl-C (or SIGTERM); returns 0 on a clean stop, else the server's status.
 
-    `on_ready(server, triples)` is called once the server listens (print `server.url` there).
+    With `app` (a function of the oxigraph child's base URL giving an ASGI app, `webapi.app`),
+    the app answers on `host:port` and the child listens on a free loopback port behind it;
+    without, the child answers on `host:port` itself. `on_ready(server, triples)` is called once
+    the server listens (print `server.url` there).
     """
     check_bind(host, public)
     tmp = None
@@ -197,21 +239,29 @@ def serve(store: ox.Store, host: str = "127.0.0.1", port: int = DEFAULT_PORT, pu
     def _term(signum, frame):
         raise KeyboardInterrupt
 
-    server = None
+    server = front = None
     try:
         if threading_main():
             signal.signal(signal.SIGTERM, _term)
+        front = Front(None, host, port) if app is not None else None  # the user's port first: fail early
         n = write_store(store, location)
-        server = OxigraphServer(location, host, port, writable=writable, timeout=timeout).start()
+        server = OxigraphServer(location, "127.0.0.1" if front else host, 0 if front else port,
+                                writable=writable, timeout=timeout).start()
+        if front is not None:
+            front.app = app(server.base)
         if on_ready:
-            on_ready(server, n)
-        status = server.process.wait()
-        return status
+            on_ready(front or server, n)
+        if front is not None:
+            front.run()
+            return 0
+        return server.process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
         if server is not None:
             server.stop()
+        if front is not None:
+            front.sock.close()
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
         if threading_main():

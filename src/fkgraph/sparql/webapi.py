@@ -1,0 +1,238 @@
+"""The stored queries as a read-only web API (grlc's and Datasette's idea), beside the SPARQL
+endpoint and the static site, on one port: a Starlette app (the optional extra `serve`).
+
+- `GET /api/{query}[.csv|.tsv|.json|.jsonl|.srj]?name=value…`: one stored query, its parameters
+  bound exactly as `fkgraph query -p` binds them (`binding.single_values`, `binding.bindings`, the
+  resolver of `resolve.py`) and rendered by `results.render`, so an answer is byte for byte the
+  command line's. The format comes from the extension, else from `Accept`, else JSON. An unknown
+  query is 404, a value that cannot be bound 400 with the command line's one-line message.
+  Answers carry an ETag made of the build's and the request's content: a repeated request with
+  `If-None-Match` is 304 without running the query.
+- `GET /api/openapi.json`: an OpenAPI 3.1 description generated from the `#+` decorators.
+- `/query` (and a Graph Store read on `/store`) is forwarded to the oxigraph server child with
+  httpx; SPARQL Update and Graph Store writes are refused with 403 unless the service is writable.
+- `/`: the static site, when a folder is given.
+
+The API answers from the store it was given; with a writable endpoint, what /update changes shows
+on /query only.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+from typing import Callable
+
+import pyoxigraph as ox
+
+from fkgraph.sparql import catalogue as _catalogue
+from fkgraph.sparql.binding import bindings, bound_text, single_values
+from fkgraph.sparql.catalogue import Query, QueryError, kind_text
+from fkgraph.sparql.results import Graph, render, run
+
+#: answer format → media type; the first is the default
+MEDIA = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "jsonl": "application/jsonl",
+    "srj": "application/sparql-results+json",
+}
+_ACCEPT = {"application/json": "json", "text/csv": "csv", "text/tab-separated-values": "tsv",
+           "application/jsonl": "jsonl", "application/x-ndjson": "jsonl", "application/jsonlines": "jsonl",
+           "application/sparql-results+json": "srj"}
+
+
+class NotFound(QueryError):
+    """No stored query of that name: 404."""
+
+
+class Service:
+    """The stored queries over one built store: what the web API answers, without HTTP."""
+
+    def __init__(self, store: ox.Store, queries_dir: str | Path, resolve: Callable | None = None,
+                 build_id: str | None = None):
+        self.store, self.resolve = store, resolve
+        self.queries = _catalogue.catalogue(queries_dir)
+        self.build_id = build_id or build_hash(store)
+
+    def query(self, name: str) -> Query:
+        if name not in self.queries:
+            import difflib
+            near = difflib.get_close_matches(name, self.queries, n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else f"; known: {', '.join(self.queries)}"
+            raise NotFound(f"no stored query named {name!r}{hint}")
+        return self.queries[name]
+
+    def etag(self, name: str, fmt: str, pairs: list[tuple[str, str]]) -> str:
+        key = json.dumps([self.build_id, name, fmt, sorted(pairs)], ensure_ascii=False).encode("utf-8")
+        return '"' + hashlib.sha256(key).hexdigest()[:32] + '"'
+
+    def answer(self, name: str, fmt: str, pairs: list[tuple[str, str]]) -> bytes:
+        """One stored query's answer in `fmt` (a key of MEDIA); QueryError for what cannot be bound."""
+        q = self.query(name)
+        values = single_values(pairs)
+        if fmt == "srj":
+            text = bound_text(q, bindings(q, values, self.resolve))
+            return self.store.query(text).serialize(format=ox.QueryResultsFormat.JSON)
+        rows = run(q, self.store, values, self.resolve)
+        if isinstance(rows, Graph):
+            raise QueryError(f"query {name} gives a graph; run it on /query")
+        return render(rows, fmt).encode("utf-8")
+
+
+def build_hash(store: ox.Store) -> str:
+    """The build's identity: a hash of its sorted N-Triples."""
+    lines = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).splitlines()
+    lines.sort()
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+
+def split_format(name: str, accept: str = "") -> tuple[str, str | None]:
+    """`trials.csv` → ("trials", "csv"); without an extension the format `Accept` prefers (by q),
+    JSON for none or */*; None when Accept names only what the API does not give."""
+    stem, dot, ext = name.rpartition(".")
+    if dot and ext in MEDIA:
+        return stem, ext
+    offered = []
+    for i, part in enumerate(accept.split(",")):
+        media, *opts = [x.strip() for x in part.split(";")]
+        q = next((float(o[2:]) for o in opts if o.startswith("q=") and _number(o[2:])), 1.0)
+        if media:
+            offered.append((-q, i, media.lower()))
+    for _, _, media in sorted(offered):
+        if media in _ACCEPT:
+            return name, _ACCEPT[media]
+        if media in ("*/*", "application/*"):
+            return name, "json"
+    return name, None if offered else "json"
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# ---- OpenAPI ----------------------------------------------------------------------------------
+
+def _schema(p) -> dict:
+    schema: dict = {"type": "integer"} if p.kind in ("integer", "xsd_integer") else \
+        {"type": "string", "format": "date"} if p.kind == "xsd_date" else \
+        {"type": "boolean"} if p.kind == "xsd_boolean" else {"type": "string"}
+    if p.enum:
+        schema["enum"] = list(p.enum)
+    if p.default is not None:
+        schema["default"] = int(p.default) if schema["type"] == "integer" and p.default.lstrip("-").isdigit() else p.default
+    return schema
+
+
+def openapi(queries: dict[str, Query], title: str = "fkgraph stored queries", version: str = "0") -> dict:
+    """An OpenAPI 3.1 document: one GET operation per stored query, from its decorators."""
+    cell = {"type": ["string", "number", "integer", "boolean", "null"]}
+    error = {"description": "one line saying what is wrong and what would be valid",
+             "content": {"text/plain": {"schema": {"type": "string"}}}}
+    paths = {}
+    for q in queries.values():
+        row = {"type": "object", "properties": {c: cell for c in q.columns}}
+        table = {"type": "string", "description": "a header line of the columns " + ", ".join(q.columns)}
+        params = [{"name": p.name, "in": "query", "required": p.required and p.default is None,
+                   "description": (p.description + "; " if p.description else "") + kind_text(p),
+                   "schema": _schema(p)} for p in q.params]
+        paths[f"/api/{q.name}"] = {"get": {
+            "operationId": q.name.replace("-", "_"), "summary": q.summary, "description": q.description,
+            "tags": [str(t) for t in q.tags], "parameters": params,
+            "responses": {
+                "200": {"description": "the answer; the format by extension (.csv, .tsv, .json, .jsonl, .srj) or Accept",
+                        "headers": {"ETag": {"schema": {"type": "string"}, "description": "changes with the build"}},
+                        "content": {"application/json": {"schema": {"type": "array", "items": row}},
+                                    "text/csv": {"schema": table}, "text/tab-separated-values": {"schema": table},
+                                    "application/jsonl": {"schema": {"type": "string", "description": "one JSON object a line"}},
+                                    "application/sparql-results+json": {"schema": {"type": "object"}}}},
+                "304": {"description": "not modified (If-None-Match)"},
+                "400": error, "404": error}}}
+    return {"openapi": "3.1.0",
+            "info": {"title": title, "version": version,
+                     "description": "The stored SPARQL queries of fkgraph (queries/*.rq) as GET operations. Add "
+                                    ".csv, .tsv, .json, .jsonl or .srj to a path, or send Accept. SPARQL 1.1 at /query."},
+            "paths": paths}
+
+
+# ---- HTTP -------------------------------------------------------------------------------------
+
+def _line(e: Exception) -> str:
+    return "fkgraph: " + " ".join(str(e).split()) + "\n"
+
+
+def app(service: Service, upstream: str | None = None, site: str | Path | None = None,
+        writable: bool = False, version: str = "0"):
+    """The Starlette application: /api, /query (forwarded to `upstream`), / (the `site` folder)."""
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
+    from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+    from starlette.routing import Mount, Route
+
+    def api(request):
+        name, fmt = split_format(request.path_params["name"], request.headers.get("accept", ""))
+        if fmt is None:
+            return PlainTextResponse(f"fkgraph: no answer in the formats Accept asks for; the API gives "
+                                     f"{', '.join(MEDIA.values())}\n", 406)
+        pairs = list(request.query_params.multi_items())
+        try:
+            service.query(name)
+            tag = service.etag(name, fmt, pairs)
+            if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+                return Response(status_code=304, headers={"ETag": tag})
+            body = service.answer(name, fmt, pairs)
+        except NotFound as e:
+            return PlainTextResponse(_line(e), 404)
+        except QueryError as e:
+            return PlainTextResponse(_line(e), 400)
+        return Response(body, media_type=MEDIA[fmt], headers={"ETag": tag, "Cache-Control": "no-cache"})
+
+    def description(request):
+        return JSONResponse(openapi(service.queries, version=version))
+
+    client = httpx.AsyncClient(timeout=None) if upstream else None
+
+    async def forward(request):
+        path = request.url.path
+        write = path.startswith("/update") or (path.startswith("/store") and request.method not in ("GET", "HEAD"))
+        if write and not writable:
+            return PlainTextResponse("fkgraph: this endpoint is read-only: SPARQL Update and Graph Store "
+                                     "writes are refused\n", 403)
+        if client is None:
+            return PlainTextResponse("fkgraph: no SPARQL endpoint behind this server\n", 404)
+        url = upstream + path + ("?" + request.url.query if request.url.query else "")
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("accept", "content-type")}
+        try:
+            sent = await client.send(client.build_request(request.method, url, headers=headers,
+                                                          content=await request.body()), stream=True)
+        except httpx.HTTPError as e:
+            return PlainTextResponse(f"fkgraph: the SPARQL server did not answer ({type(e).__name__})\n", 502)
+        keep = {k: v for k, v in sent.headers.items() if k.lower() in ("content-type", "allow")}
+        return StreamingResponse(sent.aiter_bytes(), status_code=sent.status_code, headers=keep,
+                                 background=BackgroundTask(sent.aclose))
+
+    async def failed(request, exc):
+        return PlainTextResponse(_line(f"internal error: {type(exc).__name__}"), 500)
+
+    methods = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"]
+    routes = [Route("/api/openapi.json", description), Route("/api/{name}", api),
+              Route("/query", forward, methods=methods), Route("/update", forward, methods=methods),
+              Route("/store", forward, methods=methods)]
+    if site is not None:
+        from starlette.staticfiles import StaticFiles
+        routes.append(Mount("/", StaticFiles(directory=str(site), html=True)))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        if client is not None:
+            await client.aclose()
+
+    return Starlette(routes=routes, exception_handlers={Exception: failed}, lifespan=lifespan)
