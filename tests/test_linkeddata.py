@@ -1,0 +1,211 @@
+"""Linked data that resolves (issue 22): every IRI of the dump dereferenced through a real Apache 2.4
+serving the site with its own .htaccess, each Accept type answered with a 303 to a document that an
+independent parser (rdflib) reads and that describes the IRI; documents that link both ways; links
+out to the municipality register and Retsinformation, counted in VoID."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import rdflib
+import requests
+from rdflib import RDF, RDFS, URIRef
+
+from fkgraph import config
+from fkgraph.publishing import website
+
+from conftest import ROOT
+from servers import HOST, free_port, wait_listening
+
+DEFAULT = "https://w3id.org/fkgraph/"
+ONTOLOGY = "https://w3id.org/fkgraph/ontology"
+FK = ONTOLOGY + "#"
+ELI = rdflib.Namespace("http://data.europa.eu/eli/ontology#")
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+REGISTER = "https://api.dataforsyningen.dk/kommuner/"
+RETSINFORMATION = "https://www.retsinformation.dk/eli/"
+#: Accept header → (extension of the document it must be sent to, rdflib format or None for HTML)
+ACCEPT = {
+    "text/html": ("html", None),
+    "text/turtle": ("ttl", "turtle"),
+    "application/n-triples": ("nt", "nt"),
+    "application/ld+json": ("jsonld", "json-ld"),
+    "application/rdf+xml": ("rdf", "xml"),
+    "text/html;q=0.1, text/turtle": ("ttl", None),
+    "application/rdf+xml, text/turtle;q=0.5, */*;q=0.1": ("rdf", None),
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8": ("html", None),
+}
+MODULES = {"mpm_event": "mod_mpm_event", "authz_core": "mod_authz_core", "mime": "mod_mime", "dir": "mod_dir",
+           "rewrite": "mod_rewrite", "headers": "mod_headers", "negotiation": "mod_negotiation"}
+
+
+def apache2() -> tuple[str, Path]:
+    """Debian's apache2 binary and its modules folder; skip without them, fail under CI=true."""
+    exe = shutil.which("apache2") or ("/usr/sbin/apache2" if Path("/usr/sbin/apache2").is_file() else None)
+    modules = Path("/usr/lib/apache2/modules")
+    if exe and all((modules / f"{m}.so").is_file() for m in MODULES.values()):
+        return exe, modules
+    if os.environ.get("CI") == "true":
+        pytest.fail("apache2 is not installed; .ci/run installs Debian's apache2 before the tests")
+    pytest.skip("needs Debian's apache2 (apt-get install apache2) to serve the site; CI installs it and runs this test")
+
+
+class Apache:
+    """apache2 in the foreground on 127.0.0.1:PORT with a throwaway config, stopped by its own PID."""
+
+    def __init__(self, docroot: Path, workdir: Path, port: int):
+        self.exe, modules = apache2()
+        self.port, self.workdir = port, workdir
+        loads = "\n".join(f"LoadModule {name}_module {modules}/{so}.so" for name, so in MODULES.items())
+        self.conf = workdir / "httpd.conf"
+        self.conf.write_text(f"""ServerRoot {workdir}
+Listen {HOST}:{port}
+ServerName {HOST}
+PidFile {workdir}/httpd.pid
+ErrorLog {workdir}/error.log
+LogLevel warn
+{loads}
+TypesConfig /etc/mime.types
+DocumentRoot {docroot}
+<Directory />
+  AllowOverride None
+  Require all denied
+</Directory>
+<Directory {docroot}>
+  AllowOverride All
+  Require all granted
+</Directory>
+""")
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Apache":
+        self.process = subprocess.Popen([self.exe, "-f", str(self.conf), "-DFOREGROUND"], stdout=subprocess.DEVNULL,
+                                        stderr=open(self.workdir / "stderr.log", "wb"))
+        wait_listening(self.port, self.process)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()  # the parent stops its children
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log(self) -> str:
+        return (self.workdir / "error.log").read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The site built by the CLI with `--base http://127.0.0.1:PORT/fkgraph/`, served by Apache there."""
+    apache2()
+    tmp = tmp_path_factory.mktemp("apache")
+    port = free_port()
+    base = f"http://{HOST}:{port}/fkgraph/"
+    (tmp / "www").mkdir()
+    run = subprocess.run([sys.executable, "-m", "fkgraph", "--home", str(ROOT), "--base", base, "site",
+                          "--output", str(tmp / "www" / "fkgraph"), "--gzip"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    with Apache(tmp / "www", tmp, port) as server:
+        yield base, tmp / "www" / "fkgraph", server
+
+
+def _graph(path: Path, fmt: str = "turtle") -> rdflib.Graph:
+    return rdflib.Graph().parse(path, format=fmt)
+
+
+def _dereference(session: requests.Session, url: str, iri: str, accept: str, ext: str, fmt: str | None) -> str | None:
+    """Why `url` does not answer `accept` as it must, or None. The ontology's version IRI is
+    described by the ontology's document (as its owl:versionIRI), every other IRI as a subject."""
+    r = session.get(url, headers={"Accept": accept}, allow_redirects=False)
+    stem = url.rsplit("/", 1)[-1]
+    if r.status_code != 303 or not r.headers.get("Location", "").startswith(url.rsplit("/", 1)[0] + "/"):
+        return f"{url} [{accept}]: {r.status_code} {r.headers.get('Location')}"
+    target = r.headers["Location"]
+    if not target.rsplit("/", 1)[-1].startswith(stem if stem != "ontology" else "") or not target.endswith("." + ext):
+        return f"{url} [{accept}]: 303 to {target}, not a .{ext}"
+    if fmt is None and ext != "html":
+        return None  # the q-value cases: the choice is what they test
+    doc = session.get(target)
+    media = {"html": "text/html", "ttl": "text/turtle", "nt": "application/n-triples",
+             "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}[ext]
+    if doc.status_code != 200 or not doc.headers.get("Content-Type", "").startswith(media):
+        return f"{target}: {doc.status_code} {doc.headers.get('Content-Type')}"
+    if ext == "html":
+        return None if iri in doc.text else f"{target}: the page does not name {iri}"
+    if doc.headers.get("Access-Control-Allow-Origin") != "*":
+        return f"{target}: no Access-Control-Allow-Origin: *"
+    g = rdflib.Graph().parse(data=doc.content, format=fmt, publicID=target)
+    if iri.startswith(ONTOLOGY + "/"):
+        return None if (URIRef(ONTOLOGY), rdflib.OWL.versionIRI, URIRef(iri)) in g else f"{target}: no versionIRI {iri}"
+    return None if (URIRef(iri), None, None) in g else f"{target}: {iri} is no subject in it"
+
+
+@pytest.mark.slow  # about 40 s: 7,500 requests, 3,700 documents parsed
+def test_apache_dereferences_every_iri_of_the_dump_and_the_ontology_with_every_accept_type(served):
+    base, root, server = served
+    dump = _graph(root / "dump" / "fkgraph.nt", "nt")
+    catalogue = _graph(root / "dcat.ttl") + _graph(root / "void.ttl")
+    iris = sorted({str(n) for g in (dump, catalogue) for t in g for n in t
+                   if isinstance(n, URIRef) and str(n).startswith(base + "id/")})
+    version = str(next(_graph(root / "ontology" / "fk.ttl").objects(URIRef(ONTOLOGY), rdflib.OWL.versionIRI)))
+    # the ontology's IRIs are w3id's whatever the data's base: served at the site's ontology path
+    where = {iri: iri for iri in iris} | {ONTOLOGY: base + "ontology", version: base + version.removeprefix(DEFAULT)}
+    failures, kinds, documents = [], Counter(), Counter()
+    with requests.Session() as session:
+        for iri, url in where.items():
+            kinds[iri.removeprefix(base).split("/")[1] if iri in iris else "ontology"] += 1
+            for accept, (ext, fmt) in ACCEPT.items():
+                why = _dereference(session, url, iri, accept, ext, fmt)
+                if why:
+                    failures.append(why)
+                elif fmt or ext == "html" and accept == "text/html":
+                    documents[ext] += 1
+    print(f"\n{len(where)} IRIs dereferenced ({dict(kinds)}), {len(where) * len(ACCEPT)} requests, "
+          f"documents read {dict(documents)}, {len(failures)} failures")
+    assert failures == [], failures[:20] + [server.log()]
+    assert len(iris) > 845 and kinds["exemption"] == 155 and kinds["dataset"] > 10
+
+
+def test_the_rdf_of_an_identifier_and_the_files_are_served_directly_with_cors(served):
+    base, root, server = served
+    with requests.Session() as s:
+        for rel in ("dcat.ttl", "void.ttl", ".well-known/void", "index.html", "ontology/", "dump/context.jsonld"):
+            r = s.get(base + rel, allow_redirects=False)
+            assert r.status_code == 200, (rel, r.status_code, r.headers.get("Location"), server.log())
+        for rel in ("dcat.ttl", "void.ttl", ".well-known/void"):
+            r = s.get(base + rel)
+            assert r.headers["Content-Type"].startswith("text/turtle") and r.headers["Access-Control-Allow-Origin"] == "*"
+            assert len(rdflib.Graph().parse(data=r.content, format="turtle")) > 50
+        urls = [str(u) for u in _graph(root / "dcat.ttl").objects(None, DCAT.downloadURL)]
+        assert len(urls) == 6  # three formats, each also gzipped
+        for url in urls:
+            r = s.get(url, allow_redirects=False)
+            assert r.status_code == 200 and len(r.content) == (root / url.removeprefix(base)).stat().st_size, url
+        r = s.get(base, allow_redirects=False)
+        assert r.status_code == 200 and "<html" in r.text
+        # an identifier asked for a type no document has: 406 with the list of documents, not a guess
+        r = s.get(base + "id/statute/lab", headers={"Accept": "image/png"}, allow_redirects=False)
+        assert r.status_code == 406 and "lab.ttl" in r.text
+
+
+def test_every_iri_has_its_documents_and_type_map_under_the_default_base(tmp_path_factory, built):
+    out = tmp_path_factory.mktemp("site-default") / "public"
+    website.build(built, out, queries_dir=config.queries_dir(ROOT), ontology_file=config.ontology_file(ROOT))
+    dump = _graph(out / "dump" / "fkgraph.nt", "nt")
+    iris = {str(n) for t in dump for n in t if isinstance(n, URIRef) and str(n).startswith(DEFAULT + "id/")}
+    assert len(iris) >= 845
+    for iri in iris:
+        stem = out / iri.removeprefix(DEFAULT)
+        for ext in ("html", "ttl", "nt", "jsonld", "rdf", "var"):
+            assert stem.with_name(stem.name + "." + ext).is_file(), (iri, ext)
+    rules = (out / ".htaccess").read_text()
+    assert "RewriteRule ^(.+)\\.(html|ttl|nt|jsonld|rdf)\\.303$ https://w3id.org/fkgraph/$1.$2 [R=303,L]" in rules
+    assert "R=302" not in rules  # no file is redirected (to itself)
