@@ -196,9 +196,20 @@ def test_the_rdf_of_an_identifier_and_the_files_are_served_directly_with_cors(se
         assert r.status_code == 406 and "lab.ttl" in r.text
 
 
-def test_every_iri_has_its_documents_and_type_map_under_the_default_base(tmp_path_factory, built):
+@pytest.fixture(scope="module")
+def default_site(tmp_path_factory, built) -> Path:
+    """The site under the default base, as `fkgraph site` writes it."""
     out = tmp_path_factory.mktemp("site-default") / "public"
     website.build(built, out, queries_dir=config.queries_dir(ROOT), ontology_file=config.ontology_file(ROOT))
+    return out
+
+
+def _doc(site: Path, iri: str) -> rdflib.Graph:
+    return _graph(site / (iri.removeprefix(DEFAULT) + ".ttl"))
+
+
+def test_every_iri_has_its_documents_and_type_map_under_the_default_base(default_site):
+    out = default_site
     dump = _graph(out / "dump" / "fkgraph.nt", "nt")
     iris = {str(n) for t in dump for n in t if isinstance(n, URIRef) and str(n).startswith(DEFAULT + "id/")}
     assert len(iris) >= 845
@@ -209,3 +220,74 @@ def test_every_iri_has_its_documents_and_type_map_under_the_default_base(tmp_pat
     rules = (out / ".htaccess").read_text()
     assert "RewriteRule ^(.+)\\.(html|ttl|nt|jsonld|rdf)\\.303$ https://w3id.org/fkgraph/$1.$2 [R=303,L]" in rules
     assert "R=302" not in rules  # no file is redirected (to itself)
+    for ext in ("html", "ttl", "nt", "jsonld", "rdf", "var"):
+        assert (out / "ontology" / ("index.html" if ext == "html" else "fk." + ext if ext != "var" else "0.2.0.var")).is_file()
+
+
+def test_a_statutes_document_names_its_provisions_and_the_trials_exempted_from_them(default_site, built):
+    lab = DEFAULT + "id/statute/lab"
+    rows = list(built.store.query(f"""PREFIX fk: <{FK}> PREFIX eli: <{ELI}>
+        SELECT ?prov ?trial WHERE {{ ?prov eli:is_part_of+ <{lab}> OPTIONAL {{ ?trial fk:exemptsFrom ?prov }} }}"""))
+    provisions = {r["prov"].value for r in rows}
+    trials = {r["trial"].value for r in rows if r["trial"] is not None}
+    assert len(provisions) > 30 and len(trials) >= 15  # LAB: 15 trials, 37 provisions (README)
+    g = _doc(default_site, lab)
+    named = {str(s) for s in g.subjects(ELI.is_part_of, None)}
+    exempted = {str(s) for s in g.subjects(URIRef(FK + "exemptsFrom"), None)}
+    assert provisions <= named and trials <= exempted
+    assert all(g.value(URIRef(p), URIRef("http://www.w3.org/2004/02/skos/core#notation")) for p in provisions)
+    assert all(g.value(URIRef(t), RDFS.label) for t in trials)  # each named, so a client can show it
+    html = (default_site / "id" / "statute" / "lab.html").read_text(encoding="utf-8")
+    assert all(f'href="lab/{p.removeprefix(lab + "/")}.html"' in html for p in provisions if p.count("/") == lab.count("/") + 1)
+
+
+def test_networks_municipalities_and_parent_trials_list_their_trials_in_their_documents(default_site, built):
+    for prop, where in (("network", "?t fk:network ?x"), ("municipality", "?t fk:municipality ?x"),
+                        ("parent", "?t dcterms:isPartOf ?x . ?x a fk:Trial")):
+        rows = list(built.store.query(f"""PREFIX fk: <{FK}> PREFIX dcterms: <http://purl.org/dc/terms/>
+            SELECT ?x ?t WHERE {{ {where} }}"""))
+        assert rows, prop
+        for r in rows:
+            assert (URIRef(r["t"].value), None, URIRef(r["x"].value)) in _doc(default_site, r["x"].value), (prop, r)
+
+
+def test_every_municipality_links_to_its_register_entry_and_statutes_to_retsinformation(default_site, built):
+    import yaml
+
+    codes = [m["code"] for m in yaml.safe_load((ROOT / "data" / "municipalities.yaml").read_text(encoding="utf-8"))]
+    statutes = yaml.safe_load((ROOT / "data" / "statutes.yaml").read_text(encoding="utf-8"))
+    elis = {s["id"].lower(): s["eli"] for s in statutes if s.get("eli")}
+    assert len(codes) == 44 and len(elis) >= 2
+    for code in codes:
+        iri = URIRef(DEFAULT + f"id/municipality/{code}")
+        assert set(_doc(default_site, str(iri)).objects(iri, RDFS.seeAlso)) == {URIRef(REGISTER + code)}
+    for sid, eli in elis.items():
+        iri = URIRef(DEFAULT + f"id/statute/{sid}")
+        assert URIRef(eli) in set(_doc(default_site, str(iri)).objects(iri, RDFS.seeAlso))
+    # no link out is guessed: every one to Retsinformation is a statutes.yaml `eli`
+    dump = _graph(default_site / "dump" / "fkgraph.nt", "nt")
+    assert {str(o) for o in dump.objects(None, RDFS.seeAlso) if str(o).startswith(RETSINFORMATION)} == set(elis.values())
+    # and SHACL holds the register link to its pattern
+    from fkgraph import api
+    import pyoxigraph as ox
+    store = ox.Store()
+    store.extend(q for q in built.store if not (q.predicate.value == str(RDFS.seeAlso) and q.object.value == REGISTER + "0159"))
+    report = api.validate(store, home=ROOT, engine="fast")
+    assert not report.conforms and "DAGI" in str(report.results)
+
+
+def test_void_describes_each_link_set_with_the_count_in_the_graph(default_site):
+    dump = _graph(default_site / "dump" / "fkgraph.nt", "nt")
+    void = _graph(default_site / "void.ttl")
+    dataset = URIRef(DEFAULT + "id/dataset")
+    linksets = set(void.subjects(RDF.type, VOID.Linkset))
+    assert linksets == set(void.objects(dataset, VOID.subset)) and len(linksets) == 2
+    spaces = set()
+    for ls in linksets:
+        predicate, target = void.value(ls, VOID.linkPredicate), void.value(ls, VOID.objectsTarget)
+        space = str(void.value(target, VOID.uriSpace))
+        spaces.add(space)
+        assert void.value(ls, VOID.subjectsTarget) == dataset and (target, RDF.type, VOID.Dataset) in void
+        in_graph = sum(1 for o in dump.objects(None, predicate) if isinstance(o, URIRef) and str(o).startswith(space))
+        assert int(void.value(ls, VOID.triples)) == in_graph > 0, ls
+    assert spaces == {REGISTER, RETSINFORMATION}
