@@ -89,7 +89,7 @@ def write_dumps(store: ox.Store, directory: str | Path, gzip: bool = False) -> l
         for rel, blob, gz in variants:
             path = write_bytes(directory / rel, blob)
             out.append(Dump(path, rel, fmt, gz, len(blob), hashlib.sha256(blob).hexdigest()))
-    context = json.dumps(jsonld_context(), ensure_ascii=False, indent=1) + "\n"
+    context = json.dumps(jsonld_context(None, store), ensure_ascii=False, indent=1) + "\n"
     write_bytes(directory / "dump" / CONTEXT_NAME, context.encode("utf-8"))
     return out
 

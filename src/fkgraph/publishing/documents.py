@@ -72,14 +72,16 @@ def describe(store: ox.Store, iri: str) -> list[ox.Triple]:
     return list(out)
 
 
-def rdf_documents(triples: list[ox.Triple], prefixes: dict[str, str] | None = None) -> dict[str, bytes]:
-    """The description in every RDF format of `VARIANTS`: extension → bytes (sorted, byte-stable)."""
+def rdf_documents(triples: list[ox.Triple], prefixes: dict[str, str] | None = None,
+                  context: dict | None = None) -> dict[str, bytes]:
+    """The description in every RDF format of `VARIANTS`: extension → bytes (sorted, byte-stable);
+    the JSON-LD with `context` (the whole graph's, so every document names a property alike)."""
     prefixes = prefixes or PREFIXES
     ordered = serialize._canonical(triples)
     used = {p: ns for p, ns in prefixes.items()
             if any(isinstance(n, ox.NamedNode) and n.value.startswith(ns) for t in ordered for n in (t.predicate, t.object))}
     return {"ttl": serialize.turtle(triples, prefixes), "nt": serialize.ntriples(triples),
-            "jsonld": serialize.jsonld(triples, prefixes),
+            "jsonld": serialize.jsonld(triples, prefixes, context),
             "rdf": ox.serialize(ordered, format=ox.RdfFormat.RDF_XML, prefixes=dict(sorted(used.items())))}
 
 
@@ -100,10 +102,11 @@ def resources(store: ox.Store, base: str) -> list[str]:
     return sorted(found)
 
 
-def write_resource(write, store: ox.Store, iri: str, base: str, prefixes: dict[str, str] | None = None) -> str:
+def write_resource(write, store: ox.Store, iri: str, base: str, prefixes: dict[str, str] | None = None,
+                   context: dict | None = None) -> str:
     """Write the RDF documents and the type map of one resource; returns its path stem (`id/…`)."""
     stem = iri[len(base):]
-    for ext, data in rdf_documents(describe(store, iri), prefixes).items():
+    for ext, data in rdf_documents(describe(store, iri), prefixes, context).items():
         write(f"{stem}.{ext}", data)
     write(f"{stem}.var", type_map(posixpath.basename(stem)))
     return stem
@@ -122,6 +125,8 @@ def write_ontology(write, ontology_file: str | Path, ontology_iri: str, page: Pa
     write("ontology.var", "".join(
         f"URI: ontology/{'index' if ext == 'html' else 'fk'}.{ext}.303\nContent-Type: {media}; qs={qs}\n\n"
         for ext, media, qs in [(e, m, q) for e, (m, q) in VARIANTS.items()] + ALSO))
+    if page is not None:  # ontology/fk.EXT for every EXT, for servers that pick by a file name (nginx)
+        write("ontology/fk.html", page.read_bytes())
     stems = ["ontology"]
     version = next((t.object.value for t in triples if t.subject.value == ontology_iri
                     and t.predicate.value == PREFIXES["owl"] + "versionIRI"), None)
@@ -213,10 +218,12 @@ def write_site_documents(out, built, catalogue: Iterable[ox.Triple], ontology: o
     cat_site = Site(SimpleNamespace(store=cat_store, base=base), ontology)
     cat_site.pages = site.pages  # one set of pages: each site links to the other's
     pages = [(site, p) for p in labelled_pages(site, data)] + [(cat_site, p) for p in labelled_pages(cat_site, cat)]
+    context = serialize.jsonld_context(PREFIXES, built.store)
     for iri in data:
-        write_resource(out.write, built.store, iri, base)
+        write_resource(out.write, built.store, iri, base, PREFIXES, context)
+    context = serialize.jsonld_context(PUBLISH_PREFIXES, cat_store)
     for iri in cat:
-        write_resource(out.write, cat_store, iri, base, PUBLISH_PREFIXES)
+        write_resource(out.write, cat_store, iri, base, PUBLISH_PREFIXES, context)
     for s, page in pages:
         _page(out, s, page)
     return {"data": len(data), "catalogue": len(cat), "pages": len(pages)}

@@ -161,19 +161,55 @@ def ntriples(source) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 
-def jsonld_context(prefixes: dict[str, str] | None = None) -> dict:
-    """The JSON-LD context of fkgraph's dumps: the project's prefixes as terms."""
-    return {"@context": dict(sorted((prefixes or PREFIXES).items()))}
+def jsonld_context(prefixes: dict[str, str] | None = None, source=None) -> dict:
+    """The JSON-LD context of fkgraph's dumps: the project's prefixes, and (given the data) a term
+    per property named by its local name, its values coerced as the data has them (IRIs, a
+    datatype, a language map), so that JavaScript reads `trial.network` and `label.da`."""
+    prefixes = prefixes or PREFIXES
+    context: dict = dict(sorted(prefixes.items()))
+    if source is not None:
+        context.update(_terms(_triples(source), prefixes))
+    return {"@context": context}
 
 
-def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
+_LANG = "@language"
+
+
+def _terms(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[str, dict]:
+    """A term per property: its local name (fk: first; a name taken by a prefix or an earlier
+    property stays a compact IRI), with `@type: @id`, a datatype or `@container: @language`
+    when every value of the property is of that one kind."""
+    kinds: dict[str, set] = {}
+    for t in triples:
+        o = t.object
+        kind = "@id" if not isinstance(o, ox.Literal) else _LANG if o.language else o.datatype.value
+        kinds.setdefault(t.predicate.value, set()).add(kind)
+    terms: dict[str, dict] = {}
+    for p in sorted(kinds, key=lambda p: (not p.startswith(prefixes.get("fk", "\0")), p)):
+        curie = compact(p, prefixes)
+        name = curie.split(":", 1)[1] if curie else None
+        if p == RDF_TYPE or not name or name in terms or name in prefixes:
+            continue
+        term: dict = {"@id": curie}
+        (kind,) = kinds[p] if len(kinds[p]) == 1 else (None,)
+        if kind == _LANG:
+            term["@container"] = _LANG
+        elif kind == "@id" or (kind and kind != XSD_STRING):
+            term["@type"] = kind if kind == "@id" else (compact(kind, prefixes) or kind)
+        terms[name] = term
+    return terms
+
+
+def jsonld(source, prefixes: dict[str, str] | None = None, context: dict | None = None) -> bytes:
     """JSON-LD in flattened form: a `@graph` of node objects, sorted like the Turtle.
 
-    The context is written inline (the same one `context.jsonld` holds), so the file reads
-    offline in any JSON-LD processor; properties and types are compact IRIs, node IRIs in
-    `@id` are absolute."""
+    The context is written inline (`jsonld_context` of the data, or `context` when given, e.g. the
+    whole graph's for one resource's document), so the file reads offline in any JSON-LD processor;
+    properties are terms (or compact IRIs), types compact IRIs, node IRIs absolute."""
     prefixes = prefixes or PREFIXES
     triples = _relabelled(_triples(source))
+    ctx = (context or jsonld_context(prefixes, triples))["@context"]
+    terms = {v["@id"]: (k, v) for k, v in ctx.items() if isinstance(v, dict)}
 
     def key(value: str) -> str:
         return compact(value, prefixes) or value
@@ -181,14 +217,22 @@ def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
     def ident(node) -> str:
         return f"_:{node.value}" if isinstance(node, ox.BlankNode) else node.value
 
-    def obj(node):
-        if isinstance(node, (ox.NamedNode, ox.BlankNode)):
-            return {"@id": ident(node)}
+    def obj(node, term: dict):
+        """A value as the term's coercion writes it; a value it does not fit is written in full."""
+        coerce = term.get("@type")
+        if not isinstance(node, ox.Literal):
+            return ident(node) if coerce == "@id" else {"@id": ident(node)}
         if node.language:
             return {"@value": node.value, "@language": node.language}
-        if node.datatype.value == XSD_STRING:
+        datatype = key(node.datatype.value)
+        if coerce not in (None, "@id") and datatype == coerce:
             return node.value
-        return {"@value": node.value, "@type": key(node.datatype.value)}
+        if node.datatype.value == XSD_STRING:
+            return {"@value": node.value} if coerce else node.value
+        return {"@value": node.value, "@type": datatype}
+
+    def order(v):
+        return json.dumps(v, sort_keys=True, ensure_ascii=False)
 
     graph = []
     for subject, props in _sorted_subjects(triples):
@@ -196,11 +240,19 @@ def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
         for p in sorted(props, key=_predicate_order):
             if p == RDF_TYPE:
                 node["@type"] = sorted({key(o.value) if isinstance(o, ox.NamedNode) else ident(o) for o in props[p]})
+                continue
+            name, term = terms.get(key(p), (key(p), {}))
+            if term.get("@container") == _LANG and all(isinstance(o, ox.Literal) and o.language for o in props[p]):
+                by_lang: dict = {}
+                for o in props[p]:
+                    by_lang.setdefault(o.language, []).append(o.value)
+                node[name] = {lang: sorted(v) if len(v) > 1 else v[0] for lang, v in sorted(by_lang.items())}
             else:
-                values = [obj(o) for o in props[p]]
-                node[key(p)] = sorted(values, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+                if term.get("@container"):  # a value the term cannot hold: written under the full IRI
+                    name, term = p, {}
+                node[name] = sorted((obj(o, term) for o in props[p]), key=order)
         graph.append(node)
-    doc = {"@context": jsonld_context(prefixes)["@context"], "@graph": graph}
+    doc = {"@context": ctx, "@graph": graph}
     return (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
 
 
