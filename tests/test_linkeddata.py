@@ -174,7 +174,8 @@ def test_apache_dereferences_every_iri_of_the_dump_and_the_ontology_with_every_a
     assert len(iris) > 845 and kinds["exemption"] == 155 and kinds["dataset"] > 10
 
 
-def test_the_rdf_of_an_identifier_and_the_files_are_served_directly_with_cors(served):
+@pytest.mark.slow  # the site built for the server's base, then Apache: about 20 s
+def test_files_are_served_directly_with_cors_and_the_ontology_iri_gives_its_documentation(served):
     base, root, server = served
     with requests.Session() as s:
         for rel in ("dcat.ttl", "void.ttl", ".well-known/void", "index.html", "ontology/", "dump/context.jsonld"):
@@ -191,6 +192,9 @@ def test_the_rdf_of_an_identifier_and_the_files_are_served_directly_with_cors(se
             assert r.status_code == 200 and len(r.content) == (root / url.removeprefix(base)).stat().st_size, url
         r = s.get(base, allow_redirects=False)
         assert r.status_code == 200 and "<html" in r.text
+        # the ontology IRI: the documentation `fkgraph docs` writes, with its #Term anchors
+        r = s.get(base + "ontology", headers={"Accept": "text/html"})
+        assert r.url == base + "ontology/index.html" and 'id="Trial"' in r.text and r.history[0].status_code == 303
         # an identifier asked for a type no document has: 406 with the list of documents, not a guess
         r = s.get(base + "id/statute/lab", headers={"Accept": "image/png"}, allow_redirects=False)
         assert r.status_code == 406 and "lab.ttl" in r.text
@@ -291,3 +295,24 @@ def test_void_describes_each_link_set_with_the_count_in_the_graph(default_site):
         in_graph = sum(1 for o in dump.objects(None, predicate) if isinstance(o, URIRef) and str(o).startswith(space))
         assert int(void.value(ls, VOID.triples)) == in_graph > 0, ls
     assert spaces == {REGISTER, RETSINFORMATION}
+
+
+def test_jsonld_documents_use_friendly_terms_that_mean_the_same_triples(default_site, built):
+    """What a JavaScript user reads (`trial.network`, `trial.label.da`) and what a JSON-LD processor
+    (PyLD, not the writer's own library) reads are the same graph as the Turtle."""
+    import json
+
+    from pyld import jsonld
+
+    row = next(iter(built.store.query(f"""PREFIX fk: <{FK}> PREFIX rdfs: <{RDFS}>
+        SELECT ?t ?n ?l WHERE {{ ?t a fk:Trial ; fk:network ?n ; rdfs:label ?l FILTER(LANG(?l) = "da") }} LIMIT 1""")))
+    trial = row["t"].value
+    stem = default_site / trial.removeprefix(DEFAULT)
+    doc = json.loads(stem.with_suffix(".jsonld").read_text(encoding="utf-8"))
+    node = next(n for n in doc["@graph"] if n["@id"] == trial)
+    assert node["network"] == [row["n"].value] and node["label"]["da"] == row["l"].value
+    assert doc["@context"]["network"] == {"@id": "fk:network", "@type": "@id"}
+    context = json.loads((default_site / "dump" / "context.jsonld").read_text(encoding="utf-8"))
+    assert context["@context"] == doc["@context"]  # one context: every document names a property alike
+    nquads = jsonld.to_rdf(doc, {"format": "application/n-quads"})
+    assert rdflib.Graph().parse(data=nquads, format="nt").isomorphic(_graph(stem.with_suffix(".ttl")))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Iterable
 import pyoxigraph as ox
 
 from fkgraph.rdf import serialize
-from fkgraph.rdf.terms import PREFIXES
+from fkgraph.rdf.terms import PREFIXES, compact
 
 if TYPE_CHECKING:
     from fkgraph.publishing.pages import Site
@@ -162,8 +162,6 @@ AddHandler type-map .var
 ForceType text/turtle
 </Files>
 Header always set Access-Control-Allow-Origin "*"
-Header always unset Content-Location
-Header always unset TCN
 
 RewriteEngine on
 RewriteBase {path}
@@ -190,15 +188,23 @@ def htaccess(site_url: str, base: str) -> str:
 
 
 def labelled_pages(site: Site, iris: Iterable[str]) -> list:
-    """Register a page (kind `resource`) for each IRI that has none, so that every page links to it."""
+    """Register a page (kind `resource`) for each IRI that has none, so that every page links to it;
+    a resource with no label of its own is titled by its type and the names of what it links to
+    (an exemption: "fritagelse: LAB § 21 b, <the trial>")."""
     from fkgraph.publishing.pages import Page
 
     added = []
     for iri in iris:
-        if iri not in site.pages:
-            page = site.pages[iri] = Page(iri, "resource", iri[len(site.base):] + ".html", site.label(iri),
-                                          site.label(iri, "en", fallback=False))
-            added.append(page)
+        if iri in site.pages:
+            continue
+        title, title_en = site.label(iri), site.label(iri, "en", fallback=False)
+        if iri not in site.labels:
+            named = sorted({site.label(q.object.value) for q in site.store.quads_for_pattern(ox.NamedNode(iri), None, None, _DG)
+                            if isinstance(q.object, ox.NamedNode) and q.predicate.value != RDF_TYPE and q.object.value in site.labels})
+            types = [site.label(q.object.value) for q in site.store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(RDF_TYPE), None, _DG)]
+            title = f"{', '.join(sorted(types)) or 'ressource'}: {', '.join(named[:3]) or iri[len(site.base):]}"
+        page = site.pages[iri] = Page(iri, "resource", iri[len(site.base):] + ".html", title, title_en)
+        added.append(page)
     return added
 
 
@@ -217,6 +223,10 @@ def write_site_documents(out, built, catalogue: Iterable[ox.Triple], ontology: o
     cat = [i for i in resources(cat_store, base) if i not in set(data)]
     cat_site = Site(SimpleNamespace(store=cat_store, base=base), ontology)
     cat_site.pages = site.pages  # one set of pages: each site links to the other's
+    for q in cat_store.quads_for_pattern(None, ox.NamedNode(PREFIXES["dcterms"] + "title"), None, _DG):
+        cat_site.labels.setdefault(q.subject.value, {}).setdefault(q.object.language or "", q.object.value)
+    for q in cat_store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None, _DG):  # dcat:Dataset, not its IRI
+        cat_site.labels.setdefault(q.object.value, {"": compact(q.object.value, PUBLISH_PREFIXES) or q.object.value})
     pages = [(site, p) for p in labelled_pages(site, data)] + [(cat_site, p) for p in labelled_pages(cat_site, cat)]
     context = serialize.jsonld_context(PREFIXES, built.store)
     for iri in data:
