@@ -107,21 +107,24 @@ def test_every_page_has_a_title_and_a_language(site_dir):
         assert p.lang in ("da", "en"), page
 
 
-def test_resource_pages_mirror_iris_and_have_turtle_and_jsonld_of_their_own_cbd(site_dir, built):
+def test_resource_pages_mirror_iris_and_have_their_rdf_documents_beside_them(site_dir, built):
+    """Each page's alternates are its resource's documents (fkgraph.publishing.documents.describe): its
+    own triples and more (what points at it; tests/test_linkeddata.py checks those)."""
     n = 0
     for cls, (kind, _, _) in site.KINDS.items():
         for q in built.store.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(cls)):
             iri = q.subject.value
             page = site_dir / (iri.removeprefix(built.base) + ".html")
             alternates = dict(parse(page).alternates)
-            assert set(alternates) == {"text/turtle", "application/ld+json"}, page
+            formats = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
+                       "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}
+            assert set(alternates) == set(formats), page
             own = {t for t in (x.triple for x in built.store.quads_for_pattern(q.subject, None, None))}
-            for media, fmt in (("text/turtle", ox.RdfFormat.TURTLE), ("application/ld+json", ox.RdfFormat.JSON_LD)):
-                doc = page.parent / alternates[media]
-                assert doc.is_file()
-                assert {t.triple for t in ox.parse(path=str(doc), format=fmt)} == own
+            docs = [{t.triple for t in ox.parse(path=str(page.parent / alternates[m]), format=f)} for m, f in formats.items()]
+            assert own <= docs[0] and all(d == docs[0] for d in docs), page
             n += 1
-    assert n == len(list(site_dir.joinpath("id").rglob("*.html")))
+    # every other IRI under id/ has a page too (an exemption, an excerpt, the dataset …)
+    assert n < len(list(site_dir.joinpath("id").rglob("*.html")))
 
 
 def _hrefs_to(page: Path, target: Path) -> bool:
@@ -178,7 +181,7 @@ def test_index_has_counts_the_questions_and_the_publication_files(site_dir, buil
                 "dump/fkgraph.ttl", "dump/fkgraph.nt.gz", "dump/fkgraph.jsonld"):
         assert (site_dir / rel).is_file(), rel
     rules = (site_dir / ".htaccess").read_text()
-    assert "RewriteRule ^id/([a-z0-9/-]+)$ https://example.org/fkgraph/id/$1.ttl [R=303,L]" in rules
+    assert "RewriteRule ^(.+)\\.(html|ttl|nt|jsonld|rdf)\\.303$ https://example.org/fkgraph/$1.$2 [R=303,L]" in rules
 
 
 def test_the_ontology_page_is_the_documentation_with_term_anchors_and_the_turtle(site_dir):

@@ -562,11 +562,11 @@ def site(obj, output, base_url, endpoint, gz, no_validate):
     \b
     index.html                  counts, a chart of the most exempted statutes, the stored
                                 questions with their answers
-    id/<path>.html .ttl .jsonld one page per network, trial, municipality, statute, provision
-                                and programme; paths mirror the IRIs ({base}id/statute/lab →
-                                id/statute/lab.html), Turtle and JSON-LD beside each page
+    id/<path>.html .ttl .nt     a page and documents (also .jsonld, .rdf) for every IRI;
+                                paths mirror the IRIs ({base}id/statute/lab →
+                                id/statute/lab.html), a type map (.var) beside each
     data.html, .htaccess        dumps, dcat.ttl, void.ttl, .well-known/void and the
-                                content-negotiation rules (w3id style)
+                                content-negotiation rules (Apache 2.4, q-values honoured)
     ontology/                   the ontology (fk.ttl) and its terms
     queries/<name>.html …       each stored question's whole answer, as CSV and JSON, and its .rq
     sitemap.xml, robots.txt     every page for search engines

@@ -40,6 +40,18 @@ PATTERNS = {
     "dataset-part": "id/dataset/{part}",
 }
 
+#: Links out, each derived from a value the data holds, never guessed. Dataforsyningen's DAGI
+#: municipality by its four-digit kommunekode (why this register: the rdfs:comment on fk:Municipality).
+MUNICIPALITY_REGISTER = "https://api.dataforsyningen.dk/kommuner/"
+#: Retsinformation's ELI space: a statute's ELI is data/statutes.yaml's `eli`, where it is known
+RETSINFORMATION_ELI = "https://www.retsinformation.dk/eli/"
+
+
+def municipality_register(code: str) -> str:
+    """The municipality's entry in Danmarks Administrative Geografiske Inddeling (DAGI), by its code."""
+    return MUNICIPALITY_REGISTER + code
+
+
 _SEGMENT = {"kap": "kap{}", "p": "p{}", "stk": "stk{}", "nr": "nr{}", "litra": "litra-{}", "pkt": "pkt{}"}
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 

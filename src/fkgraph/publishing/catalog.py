@@ -89,7 +89,7 @@ def write_dumps(store: ox.Store, directory: str | Path, gzip: bool = False) -> l
         for rel, blob, gz in variants:
             path = write_bytes(directory / rel, blob)
             out.append(Dump(path, rel, fmt, gz, len(blob), hashlib.sha256(blob).hexdigest()))
-    context = json.dumps(jsonld_context(), ensure_ascii=False, indent=1) + "\n"
+    context = json.dumps(jsonld_context(None, store), ensure_ascii=False, indent=1) + "\n"
     write_bytes(directory / "dump" / CONTEXT_NAME, context.encode("utf-8"))
     return out
 
@@ -308,6 +308,7 @@ def void(store: ox.Store, dumps: Iterable[Dump], base_url: str, base: str = iris
         vocabularies.add(sol["p"].value)
     for ns in sorted({ns for ns in PREFIXES.values() for v in vocabularies if v.startswith(ns)}):
         g.add(ds, "void:vocabulary", ns.rstrip("#") if ns.endswith("#") else ns)
+    _linksets(g, store, ds)
     for sol in store.query(internal("void-examples", _HERE)):
         g.add(ds, "void:exampleResource", sol["example"].value)
     root = iris.mint("programme", base, programme="frikommune-ii")
@@ -321,6 +322,36 @@ def void(store: ox.Store, dumps: Iterable[Dump], base_url: str, base: str = iris
     if endpoint:
         g.add(ds, "void:sparqlEndpoint", endpoint)
     return g.triples
+
+
+#: The graph's links out (fk.ttl's rdfs:comment on the ontology says why these predicates):
+#: name → (predicate, the target's URI space, its homepage, Danish and English title)
+LINKSETS = {
+    "dagi": ("rdfs:seeAlso", iris.MUNICIPALITY_REGISTER, "https://dataforsyningen.dk/",
+             "Danmarks Administrative Geografiske Inddeling (DAGI): kommuner", "Danish administrative regions (DAGI): municipalities"),
+    "retsinformation": ("rdfs:seeAlso", iris.RETSINFORMATION_ELI, "https://www.retsinformation.dk/",
+                        "Retsinformation: love og bekendtgørelser (ELI)", "Retsinformation: Danish acts and executive orders (ELI)"),
+}
+
+
+def _linksets(g: _G, store: ox.Store, ds: str) -> None:
+    """One `void:Linkset` per target the graph links to, with the number of links."""
+    for name, (predicate, space, homepage, da, en) in LINKSETS.items():
+        n = next(iter(store.query(internal("void-linkset", _HERE, p=g.n(predicate), space=ox.Literal(space)))))["n"]
+        if int(n.value) == 0:
+            continue
+        linkset, target = f"{ds}/void/linkset/{name}", f"{ds}/void/target/{name}"
+        g.add(ds, "void:subset", linkset)
+        g.add(linkset, "rdf:type", "void:Linkset")
+        g.add(linkset, "void:subjectsTarget", ds)
+        g.add(linkset, "void:objectsTarget", target)
+        g.add(linkset, "void:linkPredicate", predicate)
+        g.lit(linkset, "void:triples", n.value, datatype="xsd:integer")
+        g.add(target, "rdf:type", "void:Dataset")
+        g.lit(target, "void:uriSpace", space)
+        g.add(target, "foaf:homepage", homepage)
+        g.lit(target, "dcterms:title", da, "da")
+        g.lit(target, "dcterms:title", en, "en")
 
 
 @dataclass

@@ -22,9 +22,8 @@ import pyoxigraph as ox
 
 from fkgraph import fsio
 from fkgraph.errors import UsageError
-from fkgraph.publishing import catalog, discovery, ontodocs, questions as _questions, search as _search
+from fkgraph.publishing import catalog, discovery, documents, ontodocs, questions as _questions, search as _search
 from fkgraph.publishing.pages import FK, KINDS, RDF_TYPE, Site
-from fkgraph.rdf import serialize
 from fkgraph.rdf.terms import PREFIXES
 from fkgraph.sparql import results as _results
 
@@ -121,35 +120,6 @@ def bar_chart(rows: list[tuple[str, str, int, str | None]], width: int = 760) ->
     return "\n".join(out)
 
 
-CONNEG = r"""# Content negotiation for {base}
-# w3id-style rules: put this file in the w3id.org repository as {w3id_path}.htaccess (or serve the
-# site with Apache under the IRI base). An IRI names a thing; these rules answer with a 303 See
-# Other to the document that describes it: HTML for browsers, Turtle or JSON-LD for RDF clients.
-Options +FollowSymLinks
-RewriteEngine on
-
-# RDF clients (curl -H 'Accept: text/turtle' {base}id/statute/lab)
-RewriteCond %{{HTTP_ACCEPT}} text/turtle [OR]
-RewriteCond %{{HTTP_ACCEPT}} application/n-triples
-RewriteRule ^id/([a-z0-9/-]+)$ {site}id/$1.ttl [R=303,L]
-RewriteCond %{{HTTP_ACCEPT}} application/ld\+json
-RewriteRule ^id/([a-z0-9/-]+)$ {site}id/$1.jsonld [R=303,L]
-# Everyone else (browsers)
-RewriteRule ^id/([a-z0-9/-]+)$ {site}id/$1.html [R=303,L]
-
-# The ontology: Turtle for RDF clients, its documentation for browsers
-RewriteCond %{{HTTP_ACCEPT}} text/turtle [OR]
-RewriteCond %{{HTTP_ACCEPT}} application/rdf\+xml
-RewriteRule ^ontology$ {site}ontology/fk.ttl [R=303,L]
-RewriteRule ^ontology$ {site}ontology/index.html [R=303,L]
-
-# Dataset descriptions and dumps
-RewriteRule ^\.well-known/void$ {site}void.ttl [R=303,L]
-RewriteRule ^(dcat\.ttl|void\.ttl|dump/.+)$ {site}$1 [R=302,L]
-RewriteRule ^$ {site}index.html [R=303,L]
-"""
-
-
 def build(built: Built, directory: str | Path, *, queries_dir: str | Path, ontology_file: str | Path | None = None,
           shapes_file: str | Path | None = None, base_url: str | None = None, endpoint: str | None = None,
           gzip: bool = False, release: Release | None = None, search: bool = True) -> SiteReport:
@@ -190,6 +160,9 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, shapes_fil
     publication = catalog.publish(built.store, directory, site_url, built.base, endpoint, gzip, release=release)
     out.files += [d.relpath for d in publication.dumps] + ["dump/context.jsonld", "dcat.ttl", "void.ttl", ".well-known/void"]
     out.write("style.css", (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8"))
+    catalogue = catalog.dcat(publication.dumps, site_url, built.base, endpoint, publication.release) + \
+        catalog.void(built.store, publication.dumps, site_url, built.base, endpoint)
+    documents.write_site_documents(out, built, catalogue, ontology)
     _resource_pages(out, built)
     _list_pages(out)
     _index(out, built, queries_dir, publication, site_url)
@@ -198,6 +171,7 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, shapes_fil
         shapes = Path(shapes_file) if shapes_file else Path(ontology_file).with_name("shapes.ttl")
         docs = ontodocs.build_docs(directory / "ontology", ontology_file, shapes)
         out.files += [f"ontology/{f.name}" for f in docs.files]
+        documents.write_ontology(out.write, ontology_file, ontodocs.ONTOLOGY_IRI, directory / "ontology" / "index.html")
     else:
         out.render("ontology.html", "ontology/index.html")
     if search:
@@ -210,19 +184,18 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, shapes_fil
 
 
 def _resource_pages(out: _Writer, built: Built) -> None:
-    """One page per resource, with its CBD as Turtle and JSON-LD beside it."""
+    """One page per resource of a kind of its own (its documents are fkgraph.publishing.documents')."""
     s = out.site
     for page in sorted(s.pages.values(), key=lambda p: p.path):
+        if page.kind == "resource":  # written by documents.write_site_documents
+            continue
         stem = page.path.removesuffix(".html")
-        triples = serialize.cbd(built.store, ox.NamedNode(page.iri))
-        out.write(stem + ".ttl", serialize.turtle(triples))
-        out.write(stem + ".jsonld", serialize.jsonld(triples))
         kind_da, kind_en = next((da, en) for k, da, en in KINDS.values() if k == page.kind)
         name = stem.rsplit("/", 1)[-1]
         listed = LIST_PAGES.get(page.kind, LIST_PAGES["statute"]) if page.kind != "programme" else None
         trail = ([listed] if listed else []) + [(p.path, p.display, p.display_en) for p in s.ancestors(page)]
         out.render("resource.html", page.path, page=page, kind_da=kind_da, kind_en=kind_en,
-                   ttl=name + ".ttl", jsonld=name + ".jsonld",
+                   ttl=name + ".ttl", jsonld=name + ".jsonld", nt=name + ".nt", rdf=name + ".rdf",
                    sections=s.sections(page), statements=s.statements(page.iri, page.path),
                    referenced=s.referenced_by(page.iri, page.path),
                    list_page=s.href(LIST_PAGES.get(page.kind, LIST_PAGES["statute"])[0], page.path),
@@ -278,8 +251,7 @@ def _chart(s: Site, rows: _results.Rows | None) -> str:
 def _data_page(out: _Writer, built: Built, site_url: str, endpoint: str | None, publication: catalog.Publication) -> None:
     """Dumps, DCAT-AP, VoID and the content-negotiation recipe (also written as .htaccess)."""
     dumps = [{"href": d.relpath, "fmt": d.fmt, "gzip": d.gzip, "size": d.size, "sha256": d.sha256} for d in publication.dumps]
-    w3id_path = built.base.split("w3id.org/", 1)[1] if "w3id.org/" in built.base else ""
-    rules = CONNEG.format(base=built.base, site=site_url, w3id_path=w3id_path)
+    rules = documents.htaccess(site_url, built.base)
     out.write(".htaccess", rules)
     out.render("data.html", "data.html", dumps=dumps, rules=rules, site_url=site_url, base=built.base, endpoint=endpoint,
                crumbs=out.crumbs("data.html", (None, "Data", "Data")))

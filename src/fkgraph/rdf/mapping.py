@@ -286,6 +286,7 @@ class _Mapping:
         t.origin(node, m)
         t.add(node, A, _t("fk:Municipality"))
         t.add(node, _t("skos:notation"), _lit(m["code"]))
+        t.add(node, _t("rdfs:seeAlso"), _checked(iris.municipality_register(m["code"])))
         t.add(node, _t("rdfs:label"), da(m["name"]))
         for v in m.get("variants", []) or []:
             t.add(node, _t("skos:altLabel"), da(v))

@@ -155,14 +155,19 @@ def ntriples(source) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 
-def jsonld_context() -> dict:
-    """The JSON-LD context of fkgraph's dumps (`context.jsonld`, a package resource): the
+def jsonld_context(prefixes: dict[str, str] | None = None, source=None) -> dict:
+    """The JSON-LD context of fkgraph's documents (`context.jsonld`, a package resource): the
     project's prefixes, and a friendly term for each property with its type coercion, so a
-    JavaScript reader writes `trial.network` and `trial.label.da`."""
+    JavaScript reader writes `trial.network` and `trial.label.da`; `prefixes` adds others (DCAT's,
+    VoID's for the catalogue). `source` is accepted for callers that pass the data; the context
+    is the same for every document, so one cached copy serves all of them."""
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = json.loads((Path(__file__).with_name(CONTEXT_NAME)).read_text(encoding="utf-8"))
-    return json.loads(json.dumps(_CONTEXT))
+    context = json.loads(json.dumps(_CONTEXT))
+    for name, iri in sorted((prefixes or {}).items()):
+        context["@context"].setdefault(name, iri)
+    return context
 
 
 _CONTEXT = None
@@ -172,16 +177,14 @@ def _no_remote_documents(url, options=None):
     raise ExportError(f"JSON-LD compaction asked for a remote document ({url}); fkgraph's context is inline")
 
 
-def jsonld(source, prefixes: dict[str, str] | None = None) -> bytes:
+def jsonld(source, prefixes: dict[str, str] | None = None, context: dict | None = None) -> bytes:
     """Compacted JSON-LD: pyoxigraph writes the sorted triples as expanded JSON-LD, PyLD compacts
     it with the inline context, so any JSON-LD processor reads the file offline.
 
-    `prefixes` adds prefixes to the context (the packaged context already holds fkgraph's)."""
+    `prefixes` adds prefixes to the packaged context; `context` replaces it."""
     from pyld import jsonld as pyld
 
-    context = jsonld_context()["@context"]
-    for name, iri in (prefixes or {}).items():
-        context.setdefault(name, iri)
+    context = (context or jsonld_context(prefixes))["@context"]
     expanded = json.loads(ox.serialize(_canonical(source), format=ox.RdfFormat.JSON_LD) or b"[]")
     for node in expanded:  # pyoxigraph writes rdf:type as a property; JSON-LD readers expect @type
         if RDF_TYPE in node:
