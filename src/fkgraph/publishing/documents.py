@@ -73,15 +73,16 @@ def describe(store: ox.Store, iri: str) -> list[ox.Triple]:
 
 
 def rdf_documents(triples: list[ox.Triple], prefixes: dict[str, str] | None = None,
-                  context: dict | None = None) -> dict[str, bytes]:
+                  context: dict | None = None, jsonld: bytes | None = None) -> dict[str, bytes]:
     """The description in every RDF format of `VARIANTS`: extension → bytes (sorted, byte-stable);
-    the JSON-LD with `context` (the whole graph's, so every document names a property alike)."""
+    the JSON-LD with `context` (one for all documents, so every document names a property alike),
+    or as given (`serialize.jsonld_many` compacts many at once)."""
     prefixes = prefixes or PREFIXES
     ordered = serialize._canonical(triples)
     used = {p: ns for p, ns in prefixes.items()
             if any(isinstance(n, ox.NamedNode) and n.value.startswith(ns) for t in ordered for n in (t.predicate, t.object))}
     return {"ttl": serialize.turtle(triples, prefixes), "nt": serialize.ntriples(triples),
-            "jsonld": serialize.jsonld(triples, prefixes, context),
+            "jsonld": jsonld if jsonld is not None else serialize.jsonld(triples, prefixes, context),
             "rdf": ox.serialize(ordered, format=ox.RdfFormat.RDF_XML, prefixes=dict(sorted(used.items())))}
 
 
@@ -102,14 +103,18 @@ def resources(store: ox.Store, base: str) -> list[str]:
     return sorted(found)
 
 
-def write_resource(write, store: ox.Store, iri: str, base: str, prefixes: dict[str, str] | None = None,
-                   context: dict | None = None) -> str:
-    """Write the RDF documents and the type map of one resource; returns its path stem (`id/…`)."""
-    stem = iri[len(base):]
-    for ext, data in rdf_documents(describe(store, iri), prefixes, context).items():
-        write(f"{stem}.{ext}", data)
-    write(f"{stem}.var", type_map(posixpath.basename(stem)))
-    return stem
+def write_resources(write, store: ox.Store, iris: list[str], base: str, prefixes: dict[str, str] | None = None,
+                    context: dict | None = None) -> list[str]:
+    """Write the RDF documents and the type map of each resource; returns their path stems (`id/…`)."""
+    described = [describe(store, iri) for iri in iris]
+    stems = []
+    for iri, triples, js in zip(iris, described, serialize.jsonld_many(described, prefixes, context)):
+        stem = iri[len(base):]
+        for ext, data in rdf_documents(triples, prefixes, jsonld=js).items():
+            write(f"{stem}.{ext}", data)
+        write(f"{stem}.var", type_map(posixpath.basename(stem)))
+        stems.append(stem)
+    return stems
 
 
 def write_ontology(write, ontology_file: str | Path, ontology_iri: str, page: Path | None = None) -> list[str]:
@@ -228,12 +233,8 @@ def write_site_documents(out, built, catalogue: Iterable[ox.Triple], ontology: o
     for q in cat_store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None, _DG):  # dcat:Dataset, not its IRI
         cat_site.labels.setdefault(q.object.value, {"": compact(q.object.value, PUBLISH_PREFIXES) or q.object.value})
     pages = [(site, p) for p in labelled_pages(site, data)] + [(cat_site, p) for p in labelled_pages(cat_site, cat)]
-    context = serialize.jsonld_context(PREFIXES, built.store)
-    for iri in data:
-        write_resource(out.write, built.store, iri, base, PREFIXES, context)
-    context = serialize.jsonld_context(PUBLISH_PREFIXES, cat_store)
-    for iri in cat:
-        write_resource(out.write, cat_store, iri, base, PUBLISH_PREFIXES, context)
+    write_resources(out.write, built.store, data, base, PREFIXES, serialize.jsonld_context(PREFIXES))
+    write_resources(out.write, cat_store, cat, base, PUBLISH_PREFIXES, serialize.jsonld_context(PUBLISH_PREFIXES))
     for s, page in pages:
         _page(out, s, page)
     return {"data": len(data), "catalogue": len(cat), "pages": len(pages)}

@@ -182,16 +182,32 @@ def jsonld(source, prefixes: dict[str, str] | None = None, context: dict | None 
     it with the inline context, so any JSON-LD processor reads the file offline.
 
     `prefixes` adds prefixes to the packaged context; `context` replaces it."""
+    return jsonld_many([source], prefixes, context)[0]
+
+
+def jsonld_many(sources: list, prefixes: dict[str, str] | None = None, context: dict | None = None) -> list[bytes]:
+    """`jsonld` of each source, compacted in one PyLD call (as named graphs of one document):
+    the context is processed once, not once per document."""
     from pyld import jsonld as pyld
 
     context = (context or jsonld_context(prefixes))["@context"]
+    graphs = [{"@id": f"urn:fkgraph:document:{i}", "@graph": _expanded(src)} for i, src in enumerate(sources)]
+    doc = pyld.compact(graphs, {"@context": context}, {"documentLoader": _no_remote_documents, "graph": True})
+    by_id = {g["id"]: g.get("@graph", []) for g in doc["@graph"]}
+    out = []
+    for i in range(len(sources)):
+        nodes = by_id.get(f"urn:fkgraph:document:{i}", [])
+        doc = {"@context": context, "@graph": nodes if isinstance(nodes, list) else [nodes]}
+        out.append((json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    return out
+
+
+def _expanded(source) -> list[dict]:
     expanded = json.loads(ox.serialize(_canonical(source), format=ox.RdfFormat.JSON_LD) or b"[]")
     for node in expanded:  # pyoxigraph writes rdf:type as a property; JSON-LD readers expect @type
         if RDF_TYPE in node:
             node["@type"] = [o["@id"] for o in node.pop(RDF_TYPE)]
-    doc = pyld.compact(expanded, {"@context": context},
-                       {"documentLoader": _no_remote_documents, "graph": True})
-    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return expanded
 
 
 def pyoxigraph_format(source, fmt: str, prefixes: dict[str, str] | None = None) -> bytes:
