@@ -249,4 +249,5 @@ def _page(out, site: Site, page) -> None:
     out.render("resource.html", page.path, page=page, kind_da=kind_da, kind_en=kind_en,
                ttl=name + ".ttl", jsonld=name + ".jsonld", nt=name + ".nt", rdf=name + ".rdf",
                sections=site.sections(page), statements=site.statements(page.iri, page.path),
-               referenced=site.referenced_by(page.iri, page.path), list_page=site.href("index.html", page.path))
+               referenced=site.referenced_by(page.iri, page.path), list_page=site.href("index.html", page.path),
+               crumbs=out.crumbs(page.path, ("data.html", "Data", "Data"), (None, page.display, page.display_en)))
