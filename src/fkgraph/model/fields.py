@@ -34,6 +34,24 @@ EXAMPLES = {
 }
 
 
+def _known(rec: Record, kind: str, where: str) -> None:
+    """Refuse a key the schema of `kind` does not name, with the nearest known key: a misspelt
+    key would otherwise drop its facts without a word."""
+    import difflib
+
+    from fkgraph.model.schema import known_keys
+
+    allowed = known_keys().get(kind)
+    if not allowed or not isinstance(rec, dict):
+        return
+    for key in rec:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise rec.error(f"{where}: unknown key {str(key)[:60]!r}; {hint}a {kind} has: {', '.join(sorted(allowed))}",
+                            key)
+
+
 def _need(rec: Any, key: str, where: str, kind: type | tuple = str) -> Any:
     if key not in rec or rec[key] is None or rec[key] == "":
         example = EXAMPLES.get(key, f"{key}: …")
@@ -155,6 +173,7 @@ def _source(rec: Record, where: str, docs: dict[str, Record]) -> list[dict]:
     out = []
     for s in raw:
         s = _expect_record(s, rec.file, rec.line_of("source" if "source" in rec else "sources"), f"{where} source")
+        _known(s, "source", f"{where} source")
         doc = str(_need(s, "doc", f"{where} source", (str, int)))
         if doc not in docs:
             raise s.error(f"{where}: source doc {doc!r} is not in sources.yaml; known: {', '.join(sorted(docs))}", "doc")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fkgraph.model.fields import (  # noqa: F401  (the vocabularies are part of this module's interface)
-    CODE, DECISIONS, HTTP_URL, KINDS, OUTCOME_KINDS, SOURCE_ID, SOURCE_KINDS, STATUSES,
+    _known, CODE, DECISIONS, HTTP_URL, KINDS, OUTCOME_KINDS, SOURCE_ID, SOURCE_KINDS, STATUSES,
     STATUTE_ID, STATUTE_TYPES, _date, _expect_record, _langs, _list, _need, _one_of, _optional_flag,
     _optional_langs, _optional_text, _partial_date, _positive, _slug, _source, _text_list, _top_list, _unique)
 from fkgraph.model.yamlio import MAX_BYTES, MAX_DEPTH, Record, RecordError, load_yaml  # noqa: F401  (interface)
@@ -131,6 +131,7 @@ def _load_sources(rec: Records, root: Path, p: Problems) -> dict[str, Record]:
 
 
 def _check_source(s: Record) -> None:
+    _known(s, "document", f"source {s.get('id', '?')}")
     s["id"] = str(_need(s, "id", "source", (str, int)))
     if not SOURCE_ID.match(s["id"]):
         raise s.error(f"source id {s['id']!r} must be lower-case letters, digits and hyphens, e.g. \"004\" (in quotes)", "id")
@@ -159,6 +160,7 @@ def _load_programmes(rec: Records, root: Path, docs, problems: Problems) -> dict
 
 
 def _check_programme(p: Record, docs) -> None:
+    _known(p, "programme", f"programme {p.get('id', '?')}")
     where = f"programme {p.get('id', '?')}"
     _slug(p, "id", where)
     _langs(p, "name", where)
@@ -166,6 +168,7 @@ def _check_programme(p: Record, docs) -> None:
     p["_sources"] = _source(p, where, docs)
     for r in _list(p, "rounds", where):
         r = _expect_record(r, p.file, p.line_of("rounds"), f"{where} round")
+        _known(r, "round", f"{where} round")
         _positive(r, "number", f"{where} round")
         for key in ("deadline", "in_force"):
             r[key] = _date(r, key, f"{where} round {r['number']}", required=False)
@@ -185,6 +188,7 @@ def _load_municipalities(rec: Records, root: Path, docs, p: Problems) -> set[str
 
 
 def _check_municipality(m: Record, docs) -> None:
+    _known(m, "municipality", f"municipality {m.get('code', '?')}")
     code = _need(m, "code", "municipality", (str, int))
     if not isinstance(code, str) or not CODE.match(code):
         raise m.error(f"municipality code {code!r} must be four digits in quotes, as DAGI writes it (e.g. \"0851\")", "code")
@@ -203,6 +207,7 @@ def _load_statutes(rec: Records, root: Path, p: Problems) -> None:
 
 
 def _check_statute(s: Record) -> None:
+    _known(s, "statute", f"statute {s.get('id', '?')}")
     sid = _need(s, "id", "statute")
     if not STATUTE_ID.match(sid):
         raise s.error(f"statute id {sid!r} must be an upper-case abbreviation (A-Z, 0-9, hyphens) such as SL or BEK-LAB", "id")
@@ -227,6 +232,7 @@ def _load_outcomes(rec: Records, root: Path, docs, p: Problems) -> None:
 
 
 def _check_outcome(o: Record, rec: Records, docs, trial_keys: set[str] | None) -> None:
+    _known(o, "outcome", f"outcome {o.get('id', '?')}")
     where = f"outcome {o.get('id', '?')}"
     _slug(o, "id", where)
     _one_of(o, "kind", OUTCOME_KINDS, where)
@@ -243,6 +249,8 @@ def _load_trial_file(path: Path, rec: Records, docs, programmes, codes, p: Probl
     data = load_yaml(path)
     if not isinstance(data, Record):
         raise RecordError(path, 1, "a network file must be a mapping with 'network:' (or 'programme:') and 'trials:'")
+    with p.each():
+        _known(data, "network" if "network" in data else "frikommune-i", path.name)
     network = None
     if "network" in data:
         network = data["network"] if isinstance(data["network"], Record) else None
@@ -271,6 +279,7 @@ def _load_trial_file(path: Path, rec: Records, docs, programmes, codes, p: Probl
 def _load_network(path: Path, data: Record, rec: Records, docs, codes) -> Record:
     network = _expect_record(data["network"], str(path), data.line_of("network"), "network")
     where = f"network in {path.name}"
+    _known(network, "network", where)
     _need(network, "programme", where)
     number = _positive(network, "number", where)
     where = f"network {number}"
@@ -291,6 +300,7 @@ def _load_network(path: Path, data: Record, rec: Records, docs, codes) -> Record
 def _trial(t: Record, programme: str, network: Record | None, docs, codes) -> Record:
     number = network.get("number") if network else None
     where = f"trial {t.get('id', '?')}"
+    _known(t, "trial", where)
     _slug(t, "id", where)
     t["programme"], t["network"] = programme, number
     _langs(t, "name", where)
@@ -311,6 +321,7 @@ def _trial(t: Record, programme: str, network: Record | None, docs, codes) -> Re
             raise t.error(f"{where}: municipality {code} is not a member of network {number}; add it to the network's members or fix the code", "municipalities")
     for i, ex in enumerate(_list(t, "exemptions", where)):
         ex = _expect_record(ex, t.file, t.line_of("exemptions"), f"{where} exemption")
+        _known(ex, "exemption", f"{where} exemption")
         ex.setdefault("kind", "fritagelse")
         _one_of(ex, "kind", KINDS, f"{where} exemption")
         _need(ex, "text", f"{where} exemption")
@@ -322,6 +333,7 @@ def _trial(t: Record, programme: str, network: Record | None, docs, codes) -> Re
         t["exemptions"][i] = ex
     for i, lb in enumerate(_list(t, "legal_basis", where)):
         lb = _expect_record(lb, t.file, t.line_of("legal_basis"), f"{where} legal basis")
+        _known(lb, "legal-basis", f"{where} legal basis")
         _need(lb, "text", f"{where} legal basis")
         _text_list(lb, "cites", f"{where} legal basis")
         t["legal_basis"][i] = lb
@@ -332,6 +344,7 @@ def _trial(t: Record, programme: str, network: Record | None, docs, codes) -> Re
 def _application(a: Record, programme: str, network: Record | None, programmes, docs) -> Record:
     number = network.get("number") if network else None
     where = f"application {a.get('id', '?')}"
+    _known(a, "application", where)
     _slug(a, "id", where)
     a["programme"], a["network"] = programme, number
     _langs(a, "name", where)
@@ -354,6 +367,7 @@ def _application(a: Record, programme: str, network: Record | None, programmes, 
 def _evaluation(e: Record, path: Path, programme: str, network: Record | None, docs) -> Record:
     number = network.get("number") if network else None
     where = f"evaluation in {path.name}"
+    _known(e, "evaluation", where)
     _need(e, "evaluator", where)
     _langs(e, "design", where)
     _text_list(e, "trials", where)
@@ -373,6 +387,9 @@ def _check_links(rec: Records, p: Problems) -> None:
                     raise t.error(f"trial {t['id']}: parent {t['parent']!r} is not a trial of programme {t['programme']}; use the id of a trial in the same programme", "parent")
                 parent["_has_children"] = True
     for t in rec.trials:
+        with p.each():
+            _acyclic(t, trials)
+    for t in rec.trials:
         if "status" not in t and not t.get("_has_children"):
             p.add(t.error(f"trial {t.get('id')}: missing required field 'status'; use one of: {', '.join(STATUSES)}"))
     if p.incomplete:  # the records referred to may be in the file that could not be read
@@ -384,6 +401,20 @@ def _check_links(rec: Records, p: Problems) -> None:
         for t in e.get("trials") or []:
             if (e.get("programme"), t) not in trials:
                 p.add(e.error(f"evaluation by {e.get('evaluator')}: trial {t!r} is not a trial of programme {e.get('programme')}; use the id of a trial in the same programme", "trials"))
+
+
+def _acyclic(t: Record, trials: dict) -> None:
+    """A trial may not be its own ancestor: a cycle would make every walk up the parents endless."""
+    seen, node = [t.get("id")], t
+    while node.get("parent"):
+        node = trials.get((node.get("programme"), node["parent"]))
+        if node is None:
+            return
+        if node.get("id") in seen:
+            chain = " → ".join(map(str, seen + [node.get("id")]))
+            raise t.error(f"trial {t.get('id')}: parents form a cycle ({chain}); a trial's parent must not be "
+                          f"one of its own sub-trials", "parent")
+        seen.append(node.get("id"))
 
 
 def statute_index(data_dir: str | Path):

@@ -205,3 +205,25 @@ def _line(data: Any, keys: list) -> int:
         except (KeyError, IndexError, TypeError):
             break
     return line
+
+
+def known_keys() -> dict[str, frozenset]:
+    """The keys each kind of record may have, by the schemas' definition names (trial, exemption,
+    statute, …), read from the packaged schemas: the record reader refuses any other key, so a
+    misspelt `exemptoins:` is an error, not silently dropped facts."""
+    global _KNOWN
+    if _KNOWN is None:
+        found: dict[str, set] = {}
+        folder = next((p for p in _PACKAGED if p.is_dir()), None)
+        for path in sorted(folder.glob("*.json")) if folder else []:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            for name, sub in doc.get("$defs", {}).items():
+                if isinstance(sub, dict) and "properties" in sub:
+                    found.setdefault(name, set()).update(sub["properties"])
+            if "properties" in doc:
+                found.setdefault(path.stem, set()).update(doc["properties"])
+        _KNOWN = {k: frozenset(v) for k, v in found.items()}
+    return _KNOWN
+
+
+_KNOWN: dict[str, frozenset] | None = None

@@ -3,6 +3,8 @@ with size and nesting checked before parsing, and every failure a RecordError at
 from __future__ import annotations
 
 import re
+import stat
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ MAX_BYTES = 20 * 1024 * 1024
 #: Deeper than any record (a trial's exemption's source is 5 levels); checked before libyaml's
 #: composer, which recurses in C and would crash the interpreter on 100,000 nested brackets.
 MAX_DEPTH = 32
+#: A message quotes at most this many characters of what it complains about.
+MAX_MESSAGE = 600
 
 
 class RecordError(DataError):
@@ -22,8 +26,12 @@ class RecordError(DataError):
 
     def __init__(self, file: str | Path, line: int | None, message: str, *,
                  field: str | None = None, rule: str | None = None):
-        # Always one line: a value quoted in the message may hold a newline or a control character.
-        self.file, self.line, self.message = _one_line(str(file)), line, _one_line(message)
+        # Always one line, and bounded: a value quoted in the message may hold a newline, a
+        # control character or megabytes.
+        message = _one_line(message)
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE] + "… (shortened)"
+        self.file, self.line, self.message = _one_line(str(file)), line, message
         self.field, self.rule = field, rule
         super().__init__(f"{self.file}:{line or 1}: {self.message}")
 
@@ -64,10 +72,35 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's scann
     """Safe loader (no tags execute) that keeps line numbers and leaves dates as text."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+# YAML 1.2's core schema, not PyYAML's YAML 1.1: `0100` is not octal 64, `1:00` not 60, `on`/`no`
+# not booleans. A number with a leading zero, a sexagesimal or an underscore stays text, so a field
+# that needs a number refuses it instead of reading another value. Dates stay text too.
+_CORE = [
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    ("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), "-+0123456789"),
+    ("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?$"), "-+0123456789"),
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+]
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _rx, _first in _CORE:
+    _Loader.add_implicit_resolver(_tag, _rx, list(_first))
+#: Control characters a YAML escape ("\0", "\u0001", "\e") can put into a value; tab and newline are text.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    """Text as typed, in Unicode NFC (so what is typed decomposed finds what is stored composed);
+    control characters are refused, never passed on to the graph, a CSV or a terminal."""
+    value = loader.construct_scalar(node)
+    bad = _FORBIDDEN.search(value)
+    if bad:
+        raise RecordError(loader.name, node.start_mark.line + 1, f"control character {bad.group()!r} in text "
+                          f"(at character {bad.start() + 1}); remove it: records hold printable text, tabs and newlines only")
+    return unicodedata.normalize("NFC", value)
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float:
+    return float(loader.construct_scalar(node))
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Record:
@@ -92,6 +125,8 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> Items:
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_text)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
@@ -104,6 +139,10 @@ def _check_depth(text: str, path: Path) -> None:
     parser, depth = CParser(text), 0
     try:
         while (event := parser.get_event()) is not None:
+            if isinstance(event, yaml.AliasEvent):  # each alias may repeat a whole tree: refuse them all
+                raise RecordError(path, event.start_mark.line + 1, f"YAML alias *{str(event.anchor)[:40]}: records "
+                                  "do not use anchors and aliases (one can expand a few lines into gigabytes); "
+                                  "write the value out")
             if isinstance(event, starts):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -129,11 +168,16 @@ def load_yaml(path: Path) -> Any:
     Safe: no tag constructs anything but plain values (`!!python/...` is refused, never run);
     files over MAX_BYTES and nesting over MAX_DEPTH are refused before parsing."""
     try:
-        size = path.stat().st_size
+        info = path.stat()  # follows a symlink: what counts is what would be read
+        if not stat.S_ISREG(info.st_mode):
+            raise RecordError(path, None, "not a regular file (a device, pipe or folder); records are plain "
+                              "UTF-8 text files")
+        size = info.st_size
         if size > MAX_BYTES:
             raise RecordError(path, None, f"file is {size} bytes; source records must be under {MAX_BYTES} bytes "
                               "(split the file)")
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise RecordError(path, None, f"cannot read file ({e.strerror}); check that it exists and is readable") from None
     if len(raw) > MAX_BYTES:

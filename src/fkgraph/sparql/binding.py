@@ -7,6 +7,7 @@ so a value can never become query syntax. Works the same on every SPARQL 1.1 eng
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pyoxigraph as ox
 
@@ -97,7 +98,8 @@ def bindings(query: Query, values: dict[str, str], resolve=None) -> dict[str, ox
             if p.required:
                 raise QueryError(f"query {query.name} needs parameter {p.name} (-p {p.name}=VALUE)")
             continue
-        out[p.variable] = to_term(p, value, resolve)
+        # NFC, as the records are stored: "Århus" typed decomposed finds what composed finds
+        out[p.variable] = to_term(p, unicodedata.normalize("NFC", value) if isinstance(value, str) else value, resolve)
     return out
 
 
