@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -115,10 +116,20 @@ def _damage(entry: Path, how: str) -> None:
     elif how == "a FIFO":
         entry.unlink()
         os.mkfifo(entry)
+    elif how == "a folder":
+        entry.unlink()
+        (entry / "x").mkdir(parents=True)
+    elif how == "another key's entry":  # whole and consistent, but built from other inputs
+        from fkgraph import api
+
+        other = api.build(ROOT, base="https://other.example.org/", cache=False).store
+        cache.save(entry.with_name("build-" + "f" * 40 + ".nt"), other)
+        os.replace(entry.with_name("build-" + "f" * 40 + ".nt"), entry)
 
 
 DAMAGES = ["truncated", "emptied", "one literal edited", "one triple removed", "one triple added",
-           "header only rewritten", "old format (no header)", "garbage", "link to /dev/zero", "a FIFO"]
+           "header only rewritten", "old format (no header)", "garbage", "link to /dev/zero", "a FIFO", "a folder",
+           "another key's entry"]
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +148,18 @@ def test_a_damaged_cache_entry_is_rebuilt_never_believed(tmp_path, fresh_overvie
     _damage(entry, how)
     r = run("query", "network-overview", env=env, timeout=60)
     assert r.code == 0 and r.stdout == fresh_overview and r.stderr == "", r
-    # rebuilt: the entry is again a regular file that matches its header
-    assert entry.is_file() and not entry.is_symlink() and cache.load(entry) is not None
+    # rebuilt: the entry is again a regular file that matches its header (a folder stays, unused)
+    if how != "a folder":
+        assert entry.is_file() and not entry.is_symlink() and cache.load(entry) is not None
     assert strays(tmp_path) == []
+
+
+def test_eviction_sweeps_temporary_files_of_dead_writers(tmp_path):
+    dead = tmp_path / f".build-{'a' * 40}.nt.99999999999.x.part"
+    live = tmp_path / f".build-{'b' * 40}.nt.{os.getpid()}.x.part"
+    dead.write_text("half"), live.write_text("half")
+    cache.evict(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
 
 
 def test_the_cache_keeps_at_most_its_bound_of_entries_and_bytes(tmp_path):
@@ -256,6 +276,49 @@ def test_the_build_lock_never_writes_through_a_planted_link(tmp_path):
     fails(r, 2, f"{out / fsio.LOCK_NAME}: is a symbolic link")
     assert victim.read_bytes() == b"precious first bytes\n"
     assert sorted(p.name for p in out.iterdir()) == [fsio.LOCK_NAME]
+
+
+def test_the_build_lock_never_truncates_a_hard_linked_file(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    out = tmp_path / "dist"
+    out.mkdir()
+    os.link(victim, out / fsio.LOCK_NAME)
+    fails(run("build", "--output", str(out), timeout=60), 2, "is a hard link to another file")
+    assert victim.read_bytes() == b"precious\n"
+
+
+def test_an_output_that_is_a_link_is_replaced_never_written_through(tmp_path, built):
+    victim = tmp_path / "victim.nt"
+    victim.write_bytes(b"precious\n")
+    link = tmp_path / "out.nt"
+    link.symlink_to(victim)
+    assert run("export", "--output", str(link)).code == 0
+    assert victim.read_bytes() == b"precious\n" and not link.is_symlink()
+    assert link.read_bytes().count(b"\n") == len(built)
+
+
+def test_an_output_that_is_a_fifo_is_written_to_not_replaced(tmp_path, built):
+    fifo = tmp_path / "out.nt"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    r = run("export", "--output", str(fifo), timeout=60)
+    reader.join(timeout=60)
+    assert r.code == 0 and got and got[0].count(b"\n") == len(built), r
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["out.nt"]
+
+
+@pytest.mark.parametrize("fmt", ["ntriples", "turtle"])
+def test_export_to_dev_stdout_writes_to_it_and_leaves_the_link(built, fmt):
+    before = os.readlink("/dev/stdout") if os.path.islink("/dev/stdout") else None
+    r = run("export", "--output", "/dev/stdout", "--format", fmt)
+    assert r.code == 0 and r.stderr == "/dev/stdout: %d triples\n" % len(built), r
+    store = ox.Store()
+    store.load(r.stdout.encode(), format={"ntriples": ox.RdfFormat.N_TRIPLES, "turtle": ox.RdfFormat.TURTLE}[fmt])
+    assert len(store) == len(built)
+    assert (os.readlink("/dev/stdout") if os.path.islink("/dev/stdout") else None) == before
 
 
 def test_a_lock_that_is_a_fifo_is_refused_at_once(tmp_path):

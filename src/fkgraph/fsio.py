@@ -179,9 +179,11 @@ def _open_lock(path: Path) -> int | None:
             raise UnsafePath(f"{path}: is a symbolic link; fkgraph does not write through a link in place of its "
                              "lock file: remove it") from None
         raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
         os.close(fd)
-        raise UnsafePath(f"{path}: is not a regular file; remove it so that fkgraph can take its lock there")
+        what = "is not a regular file" if not stat.S_ISREG(st.st_mode) else "is a hard link to another file"
+        raise UnsafePath(f"{path}: {what}; remove it so that fkgraph can take its lock there")
     return fd
 
 
@@ -209,8 +211,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
     if str(path).endswith(("/", os.sep)) or Path(path).is_dir():
         raise UsageError(f"{path}: is a folder; give the name of the file to write, e.g. {Path(path) / 'NAME'}")
     path = Path(path)
+    if _is_stream(path):  # `-o /dev/stdout`, a FIFO: written to (once complete), never replaced
+        binary = "b" in mode
+        with tempfile.TemporaryFile("w+b" if binary else "w+", **({} if binary else {"encoding": "utf-8"})) as f:
+            yield f
+            f.seek(0)
+            with open(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as out:
+                shutil.copyfileobj(f, out)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    _sweep_stale(path.parent, path.name)
+    sweep_stale(path.parent, path.name)
     # mkstemp opens with O_CREAT | O_EXCL | O_NOFOLLOW: it never follows or reuses a planted file
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     try:
@@ -224,6 +234,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _is_stream(path: Path) -> bool:
+    """Whether `path` is written to rather than replaced: a FIFO, or something under /dev or /proc
+    named as such (`-o /dev/stdout`). A link elsewhere is replaced, whatever it points to."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or str(path.absolute()).startswith(("/dev/", "/proc/"))
 
 
 def _dead(pid: str) -> bool | None:
@@ -243,7 +263,7 @@ def _dead(pid: str) -> bool | None:
     return False
 
 
-def _sweep_stale(parent: Path, name: str) -> None:
+def sweep_stale(parent: Path, name: str) -> None:
     """Remove temporary siblings (`.NAME.PID.….part`, files or staged folders) of processes that no
     longer run; a folder set aside by a run killed mid-swap is put back if NAME is missing."""
     import glob
@@ -304,7 +324,7 @@ def staged_folder(target: str | os.PathLike, *, whole: bool = True, keep=None) -
     if os.path.lexists(target) and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a folder; give a folder to write into")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _sweep_stale(target.parent, target.name)
+    sweep_stale(target.parent, target.name)
     staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=target.parent))
     try:
         yield staged
@@ -329,7 +349,7 @@ def _swap(staged: Path, target: Path) -> None:
     Where the kernel has renameat2(RENAME_EXCHANGE) (Linux ≥ 3.15 on ext4, xfs, btrfs, tmpfs…)
     both names are exchanged in one step, so `target` is never missing. Elsewhere the old folder
     is renamed aside first: a kill between the two renames leaves it aside, complete, and the
-    next run puts it back (`_sweep_stale`)."""
+    next run puts it back (`sweep_stale`)."""
     if not os.path.lexists(target):
         os.rename(staged, target)
     elif not _exchange(staged, target):

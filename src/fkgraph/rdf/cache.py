@@ -1,7 +1,7 @@
 """The build cache: built graphs as N-Triples, keyed by their inputs, verified on every load, bounded.
 
 An entry is one file, `build-KEY.nt`, written atomically. Its first line is an N-Triples comment
-holding the SHA-256 of the rest, its length and its triple count; a load that finds any of them
+holding its key, the SHA-256 of the rest, its length and its triple count; a load that finds any of them
 wrong (a truncated, emptied or edited entry) discards the entry and the caller rebuilds, so a
 damaged cache costs time, never a wrong answer. The key is a hash of every data file (each
 checked to be a regular file of bounded size before it is read), the code that maps records to
@@ -25,8 +25,8 @@ from fkgraph.rdf.store import Progress, _Counted
 VERSION = "2"
 MAX_ENTRIES = 16
 MAX_TOTAL = 1 << 30          # bytes of all entries together; a larger single entry is not kept
-_HEADER = re.compile(rb"# fkgraph build cache v" + VERSION.encode() + rb" sha256=([0-9a-f]{64}) bytes=([0-9]{1,15}) "
-                     rb"triples=([0-9]{1,15})\n")
+_HEADER = re.compile(rb"# fkgraph build cache v" + VERSION.encode() + rb" key=([0-9a-f]{40}) sha256=([0-9a-f]{64}) "
+                     rb"bytes=([0-9]{1,15}) triples=([0-9]{1,15})\n")
 
 
 def key(data_dir: Path, base: str, code: Path) -> str | None:
@@ -59,23 +59,31 @@ def load(path: Path, progress: Progress | None = None) -> ox.Store | None:
     (then the entry is removed)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
+    except FileNotFoundError:
+        return None
+    except OSError:  # a link in the entry's place
+        discard(path)
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # a FIFO, a device, a folder
+        os.close(fd)
+        discard(path)
         return None
     with os.fdopen(fd, "rb") as f:
         try:
-            st = os.fstat(fd)
-            m = _HEADER.fullmatch(f.readline(200)) if st.st_size <= MAX_TOTAL and stat.S_ISREG(st.st_mode) else None
-            if m is None or st.st_size != f.tell() + int(m.group(2)):
-                raise ValueError("header")
+            m = _HEADER.fullmatch(f.readline(250)) if st.st_size <= MAX_TOTAL else None
+            key, digest, size, triples = (m.group(1).decode(), m.group(2).decode(), int(m.group(3)),
+                                          int(m.group(4))) if m else ("", "", -1, -1)
+            if path.name != f"build-{key}.nt" or st.st_size != f.tell() + size:
+                raise ValueError("header")  # damaged, or another key's entry copied here
             os.set_blocking(fd, True)
             reader = _Hashing(f)
-            source = _Counted(reader, int(m.group(2)), progress) if progress else reader
+            source = _Counted(reader, size, progress) if progress else reader
             store = ox.Store()
             store.load(source, format=ox.RdfFormat.N_TRIPLES, lenient=True)
             if progress:
                 source.finish()
-            if reader.h.hexdigest() != m.group(1).decode() or reader.n != int(m.group(2)) \
-                    or len(store) != int(m.group(3)):
+            if reader.h.hexdigest() != digest or reader.n != size or len(store) != triples:
                 raise ValueError("content")
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
             discard(path)
@@ -90,14 +98,15 @@ def save(path: Path, store: ox.Store) -> None:
     body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     if len(body) > MAX_TOTAL:
         return
-    head = f"# fkgraph build cache v{VERSION} sha256={hashlib.sha256(body).hexdigest()} bytes={len(body)} " \
-           f"triples={len(store)}\n"
+    key = path.name.removeprefix("build-").removesuffix(".nt")
+    head = f"# fkgraph build cache v{VERSION} key={key} sha256={hashlib.sha256(body).hexdigest()} " \
+           f"bytes={len(body)} triples={len(store)}\n"
     try:
         with fsio.atomic_write(path) as f:
             f.write(head.encode("ascii"))
             f.write(body)
-    except OSError:
-        return
+    except (OSError, fsio.UsageError):
+        return  # e.g. a folder in the entry's place
     evict(path.parent)
 
 
@@ -108,6 +117,8 @@ def evict(root: Path, max_entries: int = MAX_ENTRIES, max_total: int = MAX_TOTAL
         with contextlib.suppress(OSError):
             st = p.stat(follow_symlinks=False)
             entries.append((st.st_mtime, p.name, p, st.st_size))
+    for tmp in root.glob(".build-*.nt.*.part"):  # temporary files of dead writers
+        fsio.sweep_stale(root, tmp.name[1:].split(".nt.", 1)[0] + ".nt")
     gone, total = [], 0
     for i, (_, _, p, size) in enumerate(sorted(entries, reverse=True)):
         total += size
