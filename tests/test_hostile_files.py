@@ -42,7 +42,7 @@ class Run:
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 120, stdin: bytes | None = None,
-        python: str | None = None) -> Run:
+        python: str | None = None, cwd: Path = ROOT) -> Run:
     """`fkgraph ARGS` (or `python -c PYTHON ARGS`) as a process, with its time and peak memory;
     killed at `timeout`."""
     cmd = [sys.executable, "-c", python, *args] if python else [sys.executable, "-m", "fkgraph", *args]
@@ -50,7 +50,7 @@ def run(*args: str, env: dict | None = None, timeout: float = 120, stdin: bytes 
         inp.write(stdin or b"")
         inp.seek(0)
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=inp, env={**os.environ, **(env or {})}, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=inp, env={**os.environ, **(env or {})}, cwd=cwd)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -511,6 +511,28 @@ def test_publish_keeps_other_files_and_drops_its_own_stale_dumps(tmp_path, publi
     theirs = {"fkgraph.ttl", "ontology/index.html", ".well-known/security.txt", "dump/notes.txt"}
     assert {k: v for k, v in ours.items() if k not in theirs} == old  # no .gz left from the NEW run
     assert (dist / "ontology" / "index.html").read_text() == "docs\n" and theirs <= set(ours)
+    assert strays(tmp_path) == []
+
+
+def test_publish_keeps_special_files_of_others(tmp_path):
+    dist = tmp_path / "dist"
+    (dist / "run").mkdir(parents=True)
+    os.mkfifo(dist / "run" / "pipe")
+    (dist / "keep.txt").write_text("mine\n")
+    assert run("publish", "-o", str(dist), "--no-validate", *OLD).code == 0
+    assert stat.S_ISFIFO((dist / "run" / "pipe").lstat().st_mode) and (dist / "keep.txt").read_text() == "mine\n"
+    assert complete(dist) and strays(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", ["publish", "site"])
+def test_a_folder_holding_the_current_one_is_never_swapped(tmp_path, command):
+    here = tmp_path / "here"
+    here.mkdir()
+    cases = [(".", here)] + ([("..", here / "inner")] if command == "publish" else [])
+    for out, cwd in cases:
+        cwd.mkdir(exist_ok=True)
+        fails(run(command, "-o", out, "--no-validate", cwd=cwd), 2, "holds the current folder")
+    assert sorted(p.name for p in here.iterdir()) == (["inner"] if command == "publish" else [])
     assert strays(tmp_path) == []
 
 

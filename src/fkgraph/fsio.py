@@ -318,11 +318,12 @@ def staged_folder(target: str | os.PathLike, *, whole: bool = True, keep=None) -
     this writer's: they are carried into the new folder (hard links) before the swap. Without
     `whole`, the staged files replace their namesakes in `target` one by one and the rest stay.
     A `target` that is a symbolic link stays one: the folder it points to is replaced."""
-    target = Path(target)
-    if target.is_symlink():
-        target = Path(os.path.realpath(target))
+    target = Path(os.path.realpath(target))  # a link stays: the folder it points to is replaced
     if os.path.lexists(target) and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a folder; give a folder to write into")
+    if whole and (target == Path.cwd().resolve() or target in Path.cwd().resolve().parents):
+        raise UsageError(f"{target}: holds the current folder, which replacing it would pull away; "
+                         "give an output folder of its own, e.g. ./dist")
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(target.parent, target.name)
     staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=target.parent))
@@ -335,6 +336,8 @@ def staged_folder(target: str | os.PathLike, *, whole: bool = True, keep=None) -
             pause_at("staged")
             _swap(staged, target)
             pause_at("swapped")
+            if keep is not None:
+                _carry(staged, target, keep, move=True)
         else:
             target.mkdir(exist_ok=True)
             for f in sorted(staged.iterdir()):
@@ -384,28 +387,32 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _carry(old: Path, new: Path, keep) -> None:
-    """Hard-link into `new` every file (and link) of `old` that `keep(relpath)` accepts and `new`
-    lacks; temporary files and the build lock stay behind."""
+def _carry(old: Path, new: Path, keep, move: bool = False) -> None:
+    """Bring into `new` every entry of `old` that `keep(relpath)` accepts and `new` lacks: before
+    the swap as hard links (files and links), after it by moving what is still missing (special
+    files, files written meanwhile), so that nothing of others is lost. Temporary files and the
+    build lock stay behind."""
     for folder, dirs, files in os.walk(old):
         here = Path(folder)
         for name in sorted(dirs) + sorted(files):
             src = here / name
             rel = src.relative_to(old).as_posix()
             dst = new / rel
-            if (name.startswith(".") and name.endswith(".part")) or name == LOCK_NAME:
+            skip = (name.startswith(".") and name.endswith(".part")) or name == LOCK_NAME
+            if skip or (src.is_dir() and not src.is_symlink() and move and not os.path.lexists(dst) and keep(rel)):
                 if name in dirs:
-                    dirs.remove(name)
+                    dirs.remove(name)  # skipped, or moved whole below
+            if skip or os.path.lexists(dst) or not keep(rel):
                 continue
-            if os.path.lexists(dst) or not keep(rel):
-                continue
-            if src.is_symlink():
-                dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if move:
+                with contextlib.suppress(OSError):
+                    os.rename(src, dst)
+            elif src.is_symlink():
                 os.symlink(os.readlink(src), dst)
             elif src.is_dir():
-                dst.mkdir(parents=True, exist_ok=True)
+                dst.mkdir()
             elif src.is_file():
-                dst.parent.mkdir(parents=True, exist_ok=True)
                 try:
                     os.link(src, dst, follow_symlinks=False)
                 except OSError:
