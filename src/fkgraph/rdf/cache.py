@@ -33,8 +33,8 @@ def key(data_dir: Path, base: str, code: Path) -> str | None:
     """The entry's key: a hash of the base IRI, the mapping code (`code`'s model/ and rdf/) and every
     `*.yaml` under `data_dir`; None when a file cannot be read (the reader then says why).
 
-    A data file that is not a regular file of at most fsio.RECORD_MAX_BYTES raises fsio.InputError
-    before any byte of it is read."""
+    A data file that is not a regular file (a FIFO, a link to /dev/zero) raises fsio.InputError
+    before any byte of it is read; one over fsio.RECORD_MAX_BYTES is not read either."""
     h = hashlib.sha256(f"v{VERSION}\0{base}\0".encode())
     sources = [(p, code.parent) for p in sorted((code / "model").glob("*.py")) + sorted((code / "rdf").glob("*.py"))]
     sources += [(p, data_dir.parent) for p in sorted(data_dir.rglob("*.yaml"))]
@@ -42,8 +42,10 @@ def key(data_dir: Path, base: str, code: Path) -> str | None:
         rel = f.relative_to(root).as_posix().encode()
         try:
             data = fsio.read_regular(f, fsio.RECORD_MAX_BYTES)
-        except fsio.InputError as e:
-            raise fsio.InputError(rel.decode(), str(e).split(": ", 1)[1]) from None
+        except fsio.InputError:
+            if root == code.parent or f.is_file():
+                return None  # too large: the reader says so, from its stat alone
+            raise  # a FIFO or a device: reading it would hang or never end
         except OSError:
             return None
         h.update(len(rel).to_bytes(8, "big") + rel + len(data).to_bytes(8, "big") + data)
@@ -78,7 +80,7 @@ def load(path: Path, progress: Progress | None = None) -> ox.Store | None:
                 raise ValueError("header")  # damaged, or another key's entry copied here
             os.set_blocking(fd, True)
             reader = _Hashing(f)
-            source = _Counted(reader, size, progress) if progress else reader
+            source = _Counted(reader, st.st_size, progress) if progress else reader
             store = ox.Store()
             store.load(source, format=ox.RdfFormat.N_TRIPLES, lenient=True)
             if progress:
