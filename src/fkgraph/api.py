@@ -18,7 +18,7 @@ from fkgraph.model import iris
 from fkgraph.sparql import catalogue as _catalogue, resolve as _resolve, results as _results
 from fkgraph import config
 from fkgraph.errors import DataError
-from fkgraph.rdf.store import Built, Progress, from_files, load as load_store
+from fkgraph.rdf.store import Built, Progress, from_files
 from fkgraph.rdf.terms import PREFIXES
 
 if TYPE_CHECKING:
@@ -58,39 +58,29 @@ def build(home: Home = None, base: str | None = None, cache: bool = True,
 
     A successful build is cached as N-Triples under a key made of every data file, the code
     that turns records into triples, and the base IRI; the next call with the same inputs loads
-    that file instead of re-reading the YAML, which keeps `fkgraph query` fast.
+    that file instead of re-reading the YAML, which keeps `fkgraph query` fast. An entry that
+    does not match its digest and triple count is rebuilt (see fkgraph.rdf.cache).
     """
+    from fkgraph.rdf import cache as _cache
+
     s = settings(home, base)
     path = _cache_path(s.data_dir, s.base, s.cache_dir) if cache and s.cache_dir else None
-    if path is not None and path.is_file():
-        try:
-            return Built(load_store(path, progress), lambda: load_records(s), s.base)
-        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
-            pass  # a damaged cache entry is rebuilt below
+    if path is not None:
+        store = _cache.load(path, progress)  # verified against its digest and count; None if damaged
+        if store is not None:
+            return Built(store, lambda: load_records(s), s.base)
     built = mapping.build(load_records(s), base=s.base, progress=progress)
     if path is not None:
-        from fkgraph.fsio import atomic_write
-
-        try:
-            with atomic_write(path) as f:
-                f.write(built.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
-        except OSError:
-            pass  # a read-only cache folder only costs speed
+        _cache.save(path, built.store)
     return built
 
 
 def _cache_path(data: Path, base: str, root: Path) -> Path | None:
-    import hashlib
+    """The cache entry for these inputs (see fkgraph.rdf.cache); None when a data file is unreadable."""
+    from fkgraph.rdf import cache as _cache
 
-    h = hashlib.sha256(base.encode())
-    code = Path(mapping.__file__).parents[1]
-    for f in sorted((code / "model").glob("*.py")) + sorted((code / "rdf").glob("*.py")) + sorted(data.rglob("*.yaml")):
-        h.update(str(f.relative_to(f.parent.parent)).encode() + b"\0")
-        try:
-            h.update(f.read_bytes())
-        except OSError:
-            return None
-    return root / f"build-{h.hexdigest()[:32]}.nt"
+    key = _cache.key(data, base, Path(mapping.__file__).parents[1])
+    return _cache.entry(root, key) if key else None
 
 
 def validate(target: Built | ox.Store | Iterable[str | os.PathLike] | None = None,

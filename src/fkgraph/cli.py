@@ -368,8 +368,8 @@ def queries(obj, fmt):
 @click.option("--format", "-f", "fmt", type=click.Choice(list(RDF_FORMATS)), default=None,
               help="Default: from the output file's extension (.ttl, .nt, .jsonld, .rdf, .nq, .trig, each "
                    "optionally .gz); Turtle on standard output. An extension that says otherwise is refused.")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="File to write; - writes to standard output.")
+@click.option("--output", "-o", required=True, type=click.Path(allow_dash=True),
+              help="File to write; a folder (or a name ending in /) receives fkgraph.EXT; - writes to standard output.")
 @click.option("--gzip", "gz", is_flag=True, default=None,
               help="gzip the file (deterministic: no name, mtime 0); adds .gz to the name. Default: when OUTPUT ends in .gz.")
 @click.pass_obj
@@ -389,7 +389,8 @@ def export(obj, fmt, output, gz):
     from fkgraph.rdf.serialize import export as write, serialize
 
     if output != "-":
-        from fkgraph.rdf.serialize import check_format
+        from fkgraph.rdf.serialize import check_format, output_file
+        output = str(output_file(output, fmt))
         fmt = check_format(output, fmt)  # before the build: a contradiction fails at once
     with slow_step("building and writing") as step:
         built = api.build(obj.settings, progress=step.progress)

@@ -73,6 +73,9 @@ NOTES = ("", "cross-reference", "unspecified")
 
 _RANK = {level: i for i, level in enumerate(LEVELS)}
 _MAX_RANGE = 400          # a range wider than this is an error, not 400 provisions
+#: The most provisions the ranges of one text may expand to together (each range alone is
+#: bounded by _MAX_RANGE); the real data's largest text cites 17.
+MAX_PROVISIONS = 2000
 _MAX_DIGITS = 6           # numbers longer than this are not provision numbers
 
 _VALUE_RE = {
@@ -442,6 +445,7 @@ class _Parser:
         self.default = default
         self.toks = tokenize(text)
         self.i = 0
+        self.expanded = 0       # provisions produced so far, bounded by MAX_PROVISIONS
 
     # -- helpers ---------------------------------------------------------------------------
     def peek(self, k: int = 0) -> Token | None:
@@ -722,6 +726,13 @@ class _Parser:
         self._settle()
         return self.out
 
+    def count(self, n: int, tok: Token | None = None) -> None:
+        """Add `n` members of a range to this text's total; CitationError past MAX_PROVISIONS."""
+        self.expanded += n
+        if self.expanded > MAX_PROVISIONS:
+            raise self.error(f"the ranges in this text expand to more than {MAX_PROVISIONS} provisions; "
+                             f"cite at most {MAX_PROVISIONS} at a time", tok)
+
     def _emit(self, statute: str, paths, note: str) -> None:
         for path in paths:
             p = Provision(statute, path, note)
@@ -847,6 +858,7 @@ def _expand(level: str, a: str, b: str, parser: _Parser, tok: Token) -> list[str
         lo, hi = ord(a), ord(b)
         if hi < lo:
             raise parser.error(f"range {a}-{b} runs backwards", tok)
+        parser.count(hi - lo + 1, tok)
         return [chr(c) for c in range(lo, hi + 1)]
     na, nb = int(a.split()[0]), int(b.split()[0])
     if nb < na or (nb == na and a >= b):
@@ -857,6 +869,7 @@ def _expand(level: str, a: str, b: str, parser: _Parser, tok: Token) -> list[str
     out += [str(n) for n in range(na + 1, nb + 1)]
     if " " in b:
         out.append(b)
+    parser.count(len(out), tok)
     return out
 
 

@@ -368,13 +368,50 @@ class Publication:
 
 def publish(store: ox.Store, directory: str | Path, base_url: str | None = None, base: str = iris.DEFAULT_BASE,
             endpoint: str | None = None, gzip: bool = False, release: Release | None = None) -> Publication:
-    """Write the dumps, `dcat.ttl`, `void.ttl` and `.well-known/void` into `directory`.
+    """Write the dumps, `dcat.ttl`, `void.ttl` and `.well-known/void` into `directory`, as one set.
 
     `base_url` is the public URL of `directory` (default: the IRI base, which w3id redirects to
     the published files). `release` is the release metadata (default: `data/release.yaml` of the
     project home, see `load_release`); `$SOURCE_DATE_EPOCH`, when set, overrides its `modified`
     date (reproducible builds). Dates never come from the clock: everything is deterministic for
-    the same data and arguments."""
+    the same data and arguments.
+
+    The set is written into a folder beside `directory` and swapped in in one step
+    (fkgraph.fsio.staged_folder), under the build lock of `directory`: a reader sees the previous
+    publication or this one, never dumps of one beside a dcat.ttl of the other, and a kill at any
+    moment leaves one complete set. Other files in `directory` (a build's fkgraph.ttl, ontology/)
+    are carried over; dumps of an earlier run that this one does not write are not."""
+    from fkgraph.fsio import output_lock, staged_folder
+
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ExportError(f"{directory}: exists and is not a folder; give a folder for --output")
+    with output_lock(directory), staged_folder(directory, keep=_not_published) as staged:
+        written = write_publication(store, staged, base_url, base, endpoint, gzip, release)
+    return _moved(written, directory)
+
+
+def _not_published(rel: str) -> bool:
+    """Whether a file found in the publication folder is someone else's (carried over by `publish`)."""
+    if rel in ("dcat.ttl", "void.ttl", ".well-known/void"):
+        return False
+    folder, _, name = rel.rpartition("/")
+    return not (folder == "dump" and (name.startswith(DUMP_NAME + ".") or name == CONTEXT_NAME))
+
+
+def _moved(p: Publication, directory: Path) -> Publication:
+    """`p` as it stands in `directory` once swapped in."""
+    return replace(p, directory=directory, dumps=[replace(d, path=directory / d.relpath) for d in p.dumps],
+                   dcat=directory / "dcat.ttl", void=directory / "void.ttl", well_known=directory / ".well-known" / "void")
+
+
+def write_publication(store: ox.Store, directory: str | Path, base_url: str | None = None,
+                      base: str = iris.DEFAULT_BASE, endpoint: str | None = None, gzip: bool = False,
+                      release: Release | None = None) -> Publication:
+    """The files of `publish`, written straight into `directory` (a folder that is swapped in
+    whole afterwards, such as the site's staged folder)."""
+    from fkgraph.fsio import pause_at
+
     directory = Path(directory)
     base_url = _url(base_url or base)
     if endpoint:
@@ -384,6 +421,7 @@ def publish(store: ox.Store, directory: str | Path, base_url: str | None = None,
     if epoch:
         release = replace(release, modified=epoch)
     dumps = write_dumps(store, directory, gzip)
+    pause_at("dumps")
     dcat_path = write_bytes(directory / "dcat.ttl",
                             turtle(dcat(dumps, base_url, base, endpoint, release), PUBLISH_PREFIXES))
     void_ttl = turtle(void(store, dumps, base_url, base, endpoint), PUBLISH_PREFIXES)

@@ -157,7 +157,7 @@ def _build(built: Built, directory: Path, queries_dir, ontology_file, shapes_fil
         ontology.bulk_load(path=str(ontology_file), format=ox.RdfFormat.TURTLE)
     s = Site(built, ontology)
     out = _Writer(directory, s, search)
-    publication = catalog.publish(built.store, directory, site_url, built.base, endpoint, gzip, release=release)
+    publication = catalog.write_publication(built.store, directory, site_url, built.base, endpoint, gzip, release=release)
     out.files += [d.relpath for d in publication.dumps] + ["dump/context.jsonld", "dcat.ttl", "void.ttl", ".well-known/void"]
     out.write("style.css", (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8"))
     catalogue = catalog.dcat(publication.dumps, site_url, built.base, endpoint, publication.release) + \

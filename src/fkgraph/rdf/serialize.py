@@ -253,11 +253,20 @@ def check_format(path: str | Path, fmt: str | None) -> str:
     return fmt or implied or "turtle"
 
 
+def output_file(path: str | Path, fmt: str | None = None) -> Path:
+    """`path`, or `path/fkgraph.EXT` (EXT of `fmt`, default Turtle) when `path` names a folder: one
+    that exists, or any path written with a trailing slash (`export -o newdir/`)."""
+    if str(path).endswith(("/", os.sep)) or Path(path).is_dir():
+        return Path(path) / f"{DUMP_NAME}.{RDF_FORMATS[fmt or 'turtle'][0]}"
+    return Path(path)
+
+
 def export(store: ox.Store, path: str | Path, fmt: str | None = None, gzip: bool | None = None) -> Path:
     """Write the store to `path` atomically; the format follows the extension unless given.
 
-    `gzip` defaults to whether `path` ends in `.gz`; with `gzip=True` and no `.gz`, one is added."""
-    path = Path(path)
+    `gzip` defaults to whether `path` ends in `.gz`; with `gzip=True` and no `.gz`, one is added.
+    A folder (see `output_file`) receives `fkgraph.EXT`."""
+    path = output_file(path, fmt)
     fmt = check_format(path, fmt)
     if gzip is None:
         gzip = path.suffix == ".gz"

@@ -2,6 +2,7 @@
 and loading N-Triples or other RDF files into a fresh store."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable, Iterable
 
@@ -135,7 +136,12 @@ def from_files(paths: Iterable[str | Path], origins: Origins | None = None) -> o
         before = set() if origins is None else {q.subject for q in store}
         try:
             with (gzip.open if str(path).endswith(".gz") else open)(path, "rb") as f:
+                if fmt == ox.RdfFormat.RDF_XML:
+                    check_xml_entities(f, path)
+                    f.seek(0)
                 store.load(f, format=fmt, to_graph=ox.DefaultGraph())  # less memory than bulk_load
+        except UsageError:
+            raise
         except (SyntaxError, ValueError, OSError, EOFError) as e:
             raise UsageError(f"{path}: cannot read it as {fmt.name}: {' '.join(str(e).split())[:300]}") from None
         if origins is not None:
@@ -143,6 +149,58 @@ def from_files(paths: Iterable[str | Path], origins: Origins | None = None) -> o
                 if isinstance(q.subject, ox.NamedNode) and q.subject not in before:
                     origins.setdefault(q.subject.value, (str(path), 0, {}))
     return store
+
+
+#: What an RDF/XML DOCTYPE may declare: a few plain entities (`<!ENTITY ex "http://…">`, as ontology
+#: editors write for namespaces). An entity that refers to another, a parameter or external
+#: entity, or more or longer ones could expand without bound ("billion laughs") and is refused.
+MAX_ENTITIES, MAX_ENTITY_CHARS, MAX_PROLOG, MAX_EXPANSION = 100, 300, 1 << 20, 1 << 24
+_ENTITY = re.compile(r"""<!ENTITY\s+([^\s%]+)\s+(?:"([^"&%<]*)"|'([^'&%<]*)')\s*>""")
+
+
+def check_xml_entities(f: IO[bytes], path) -> None:
+    """UsageError unless the prolog of an RDF/XML file (before its first element) declares only a
+    few plain entities; reads at most MAX_PROLOG bytes."""
+    head = f.read(MAX_PROLOG)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", "replace")
+    else:
+        text = head.decode("utf-8", "replace")
+    m = re.search(r"<[^?!]", text)
+    prolog = text[:m.start()] if m else text
+    if "<!DOCTYPE" not in prolog and "<!ENTITY" not in prolog:
+        return
+    if m is None and len(head) == MAX_PROLOG:
+        raise UsageError(f"{path}: its XML prolog is longer than {MAX_PROLOG} bytes; "
+                         "RDF/XML with a DOCTYPE this large is not read")
+    declared = prolog.count("<!ENTITY")
+    plain = [e for e in _ENTITY.finditer(prolog) if len(e.group(2) or e.group(3) or "") <= MAX_ENTITY_CHARS]
+    if declared != len(plain) or declared > MAX_ENTITIES:
+        raise UsageError(f"{path}: its DOCTYPE declares entities that could expand without bound (entities "
+                         f"that refer to others, parameter or external entities, or more than {MAX_ENTITIES}); "
+                         f"only plain entities of at most {MAX_ENTITY_CHARS} characters are read: remove the DOCTYPE")
+    if plain:
+        _check_expansion(f, {e.group(1): len(e.group(2) or e.group(3) or "") for e in plain}, path)
+
+
+def _check_expansion(f: IO[bytes], sizes: dict[str, int], path) -> None:
+    """UsageError when the references to the declared entities would add more than MAX_EXPANSION
+    characters in all; one pass over the file, before the parser sees it."""
+    ref = re.compile(rb"&([A-Za-z_:][\w.:-]{0,200});")
+    sizes = {k.encode(): v for k, v in sizes.items()}
+    f.seek(0)
+    total, tail = 0, b""
+    while chunk := f.read(1 << 20):
+        data = tail + chunk
+        cut = max(0, len(data) - 256)  # a reference starting before `cut` ends inside `data`
+        total += sum(sizes.get(m.group(1), 0) for m in ref.finditer(data) if m.start() < cut)
+        tail = data[cut:]
+        if total > MAX_EXPANSION:
+            break
+    total += sum(sizes.get(m.group(1), 0) for m in ref.finditer(tail))
+    if total > MAX_EXPANSION:
+        raise UsageError(f"{path}: its entity references expand to more than {MAX_EXPANSION} characters; "
+                         "write the values out, or remove the DOCTYPE")
 
 
 def label(store: ox.Store, node: ox.NamedNode, lang: str = "da") -> str | None:
