@@ -3,7 +3,6 @@ with size and nesting checked before parsing, and every failure a RecordError at
 from __future__ import annotations
 
 import re
-import stat
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import yaml
 
 from fkgraph.errors import DataError
+from fkgraph.fsio import InputError, check_regular, read_regular
 
 MAX_BYTES = 20 * 1024 * 1024
 #: Deeper than any record (a trial's exemption's source is 5 levels); checked before libyaml's
@@ -168,21 +168,15 @@ def load_yaml(path: Path) -> Any:
     Safe: no tag constructs anything but plain values (`!!python/...` is refused, never run);
     files over MAX_BYTES and nesting over MAX_DEPTH are refused before parsing."""
     try:
-        info = path.stat()  # follows a symlink: what counts is what would be read
-        if not stat.S_ISREG(info.st_mode):
-            raise RecordError(path, None, "not a regular file (a device, pipe or folder); records are plain "
-                              "UTF-8 text files")
-        size = info.st_size
-        if size > MAX_BYTES:
-            raise RecordError(path, None, f"file is {size} bytes; source records must be under {MAX_BYTES} bytes "
-                              "(split the file)")
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+        info = check_regular(path, 1 << 62)  # follows a symlink: what counts is what would be read
+        if info.st_size > MAX_BYTES:
+            raise RecordError(path, None, f"file is {info.st_size} bytes; source records must be under {MAX_BYTES} "
+                              "bytes (split the file)")
+        raw = read_regular(path, MAX_BYTES)
+    except InputError as e:  # not a regular file, or grown past the bound while being read
+        raise RecordError(path, None, str(e).removeprefix(f"{path}: ")) from None
     except OSError as e:
         raise RecordError(path, None, f"cannot read file ({e.strerror}); check that it exists and is readable") from None
-    if len(raw) > MAX_BYTES:
-        raise RecordError(path, None, f"file is {len(raw)} bytes; source records must be under {MAX_BYTES} bytes "
-                          "(split the file)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
