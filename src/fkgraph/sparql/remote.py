@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from fkgraph.errors import FkgraphError, UsageError
+from fkgraph.errors import FkgraphError, UsageError, redact
 from fkgraph.sparql.binding import bindings, bound_text
 from fkgraph.sparql.catalogue import Query, find, internal
 from fkgraph.sparql.remote_store import RemoteStore, substitute
@@ -38,6 +42,9 @@ RESULTS_JSON = "application/sparql-results+json"
 RESULTS_XML = "application/sparql-results+xml"
 NTRIPLES = "application/n-triples"
 DEFAULT_TIMEOUT = 60.0
+MAX_ANSWER_ENV = "FKGRAPH_ENDPOINT_MAX_MB"
+DEFAULT_MAX_MB = 256
+MAX_NESTING = 64  # triple terms and JSON containers: pyoxigraph's parsers recurse on both
 _RETRY_STATUS = frozenset(range(500, 600)) - {501, 505}  # 501/505: will not change on retry
 _NOT_RUNNING = "is the server running and is the URL right?"
 _NOT_SPARQL = "is this URL a SPARQL endpoint? (Oxigraph: …/query, Fuseki: …/DATASET/sparql)"
@@ -54,9 +61,9 @@ class EndpointError(FkgraphError):
 
     def __init__(self, endpoint: str, what: str, hint: str = ""):
         self.endpoint = public_url(endpoint)
-        self.what = what
-        self.hint = hint
-        super().__init__(f"{self.endpoint}: {what}" + (f"; {hint}" if hint else ""))
+        self.what = redact(what)
+        self.hint = redact(hint)
+        super().__init__(f"{self.endpoint}: {self.what}" + (f"; {self.hint}" if self.hint else ""))
 
     @property
     def exit_code(self) -> int:
@@ -68,26 +75,119 @@ class EndpointUsageError(EndpointError, UsageError):
 
 
 class _Retry(Retry):
-    """urllib3's Retry, except that a read timeout is final: the query would only time out again."""
+    """urllib3's Retry, except that a read timeout or a passed deadline is final."""
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if isinstance(error, ReadTimeoutError):
             raise error
+        watch = getattr(_local, "watch", None)
+        if watch is not None and watch.fired:
+            raise ReadTimeoutError(_pool, url, "the deadline passed")
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
+_local = threading.local()
+
+
+class _Watch:
+    """The deadline of one exchange: when it passes, every connection the exchange used is shut
+    down, so a server dripping its headers or body cannot hold a read open (urllib3's read timeout
+    is per read, not per answer)."""
+
+    def __init__(self, seconds: float):
+        self.connections: list = []
+        self.fired = self.done = False
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(max(0.0, seconds), self._fire)
+        self.timer.daemon = True
+
+    def add(self, connection) -> None:
+        with self.lock:
+            if self.fired:
+                raise TimeoutError("the deadline passed")
+            self.connections.append(connection)
+
+    def _fire(self) -> None:
+        with self.lock:
+            if self.done:
+                return
+            self.fired = True
+            for c in self.connections:
+                sock = getattr(c, "sock", None)
+                if sock is not None:
+                    try:
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    def __enter__(self) -> "_Watch":
+        _local.watch = self
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self.lock:
+            self.done = True
+        self.timer.cancel()
+        _local.watch = None
+
+
+def _watched(base):
+    class Watched(base):
+        def connect(self):
+            _register(self)
+            return super().connect()
+
+        def request(self, *args, **kwargs):
+            _register(self)
+            return super().request(*args, **kwargs)
+    return Watched
+
+
+def _register(connection) -> None:
+    watch = getattr(_local, "watch", None)
+    if watch is not None:
+        watch.add(connection)
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _watched(HTTPConnection)
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _watched(HTTPSConnection)
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+def max_answer_bytes() -> int:
+    """The cap on one answer's size: $FKGRAPH_ENDPOINT_MAX_MB megabytes, else 256 MB."""
+    text = os.environ.get(MAX_ANSWER_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_MB * 1_000_000
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = float("nan")
+    if not (0 < mb < 1e9):
+        raise EndpointUsageError(MAX_ANSWER_ENV, f"{MAX_ANSWER_ENV}={text[:40]!r} is not a size in megabytes",
+                                 f"give a number more than 0, e.g. {DEFAULT_MAX_MB}")
+    return int(mb * 1_000_000)
+
+
 def public_url(url: str) -> str:
-    """The URL as it may be shown: without any user:password part."""
+    """The URL as it may be shown: without any user:password part or credential query values."""
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url
+        return redact(url)
     if parts.username or parts.password:
         netloc = parts.hostname or ""
         if parts.port:
             netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return url
+        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return redact(url)
 
 
 def _sibling(url: str, name: str) -> str:
@@ -155,9 +255,7 @@ class Endpoint:
         retries connection errors and 5xx answers `retries` times, or never."""
         if retry not in self._sessions:
             import requests
-            from requests.adapters import HTTPAdapter
-
-            adapter = HTTPAdapter(max_retries=_Retry(
+            adapter = _adapter(max_retries=_Retry(
                 total=max(0, self.retries) if retry else 0, allowed_methods=None, status_forcelist=_RETRY_STATUS,
                 backoff_factor=self.backoff, raise_on_status=False, respect_retry_after_header=False))
             session = requests.Session()
@@ -169,43 +267,56 @@ class Endpoint:
     def request(self, method: str, url: str, *, params=None, data=None, headers=None,
                 timeout: float | None = None, retry: bool = True) -> tuple[Any, bytes]:
         """One HTTP exchange (retried by the session); returns (response, body) or raises EndpointError.
-        `timeout` is the deadline for the whole exchange, the streamed answer included."""
-        import requests
-
+        `timeout` is the deadline for the whole exchange (retries, headers and the streamed answer
+        included); the answer is capped at `max_answer_bytes()`."""
         timeout = self.timeout if timeout is None else timeout
-        connect = min(self.connect_timeout, timeout)
-        tries = f" after {1 + self.retries} attempts" if retry and self.retries > 0 else ""
         start = time.monotonic()
-        try:
-            r = self._session(retry).request(method, url, params=params, data=data, headers=headers,
-                                             auth=self._auth(url), stream=True, timeout=(connect, timeout))
-        except requests.exceptions.ReadTimeout:
-            raise _timed_out(url, timeout) from None
-        except requests.exceptions.ConnectTimeout:
-            raise EndpointError(url, f"cannot connect within {connect:g} s{tries}", _NOT_RUNNING) from None
-        except requests.exceptions.ConnectionError as e:
-            raise EndpointError(url, f"cannot connect ({_reason(e)}){tries}", _NOT_RUNNING) from None
-        except requests.exceptions.RequestException as e:
-            raise EndpointError(url, f"request failed ({_reason(e)})") from None
-        try:
-            body = _read(r, start + timeout)
-        except _Deadline:
-            raise _timed_out(url, timeout, "the answer did not finish") from None
-        except requests.exceptions.RequestException as e:
-            if "timed out" in str(e).lower():
-                raise _timed_out(url, timeout, "the answer stopped coming") from None
-            raise EndpointError(url, f"the connection broke while reading the answer ({_reason(e)})",
-                                "the server or the network dropped the connection") from None
+        with _Watch(timeout) as watch:
+            r, body = self._exchange(method, url, params, data, headers, timeout, retry, start, watch)
         if r.status_code == 401 and not self._digest and "digest" in r.headers.get("WWW-Authenticate", "").lower() \
                 and self._auth(url) is not None:
             self._digest = True
-            return self.request(method, url, params=params, data=data, headers=headers, timeout=timeout, retry=retry)
+            left = max(0.001, timeout - (time.monotonic() - start))
+            return self.request(method, url, params=params, data=data, headers=headers, timeout=left, retry=retry)
         if r.status_code in _RETRY_STATUS:
             made = 1 + len(getattr(getattr(r.raw, "retries", None), "history", ()) or ())
             raise EndpointError(url, f"server error {r.status_code} {r.reason}{_snippet(body)}"
                                 + (f" after {made} attempts" if made > 1 else ""),
                                 "the server failed; try again later or ask its operator")
         return r, body
+
+    def _exchange(self, method, url, params, data, headers, timeout, retry, start, watch):
+        import requests
+
+        cap = max_answer_bytes()
+        connect = min(self.connect_timeout, timeout)
+        tries = f" after {1 + self.retries} attempts" if retry and self.retries > 0 else ""
+        try:
+            r = self._session(retry).request(method, url, params=params, data=data, headers=headers,
+                                             auth=self._auth(url), stream=True, timeout=(connect, timeout))
+        except requests.exceptions.RequestException as e:
+            if watch.fired or isinstance(e, requests.exceptions.ReadTimeout):
+                raise _timed_out(url, timeout) from None
+            if isinstance(e, requests.exceptions.ConnectTimeout):
+                raise EndpointError(url, f"cannot connect within {connect:g} s{tries}", _NOT_RUNNING) from None
+            if isinstance(e, requests.exceptions.ConnectionError):
+                raise EndpointError(url, f"cannot connect ({_reason(e)}){tries}", _NOT_RUNNING) from None
+            raise EndpointError(url, f"request failed ({_reason(e)})") from None
+        try:
+            body = _read(r, start + timeout, cap)
+            if watch.fired:  # a connection shut at the deadline reads as a short, complete answer
+                raise _Deadline()
+            return r, body
+        except _TooLarge:
+            raise EndpointError(url, f"the answer is larger than {cap / 1e6:g} MB, the cap",
+                                f"raise it with {MAX_ANSWER_ENV}=MEGABYTES, or narrow the query") from None
+        except (_Deadline, requests.exceptions.RequestException, OSError) as e:
+            if watch.fired or isinstance(e, _Deadline) or "timed out" in str(e).lower():
+                raise _timed_out(url, timeout, "the answer did not finish") from None
+            raise EndpointError(url, f"the connection broke while reading the answer ({_reason(e)})",
+                                "the server or the network dropped the connection") from None
+        finally:
+            r.close()
 
     def _fail(self, url: str, r, body: bytes, doing: str, not_found_hint: str):
         code = r.status_code
@@ -296,17 +407,42 @@ class _Deadline(Exception):
     pass
 
 
+class _TooLarge(Exception):
+    pass
+
+
+def _adapter(**kwargs):
+    """requests' HTTPAdapter whose pools use the watched connections (also through a proxy)."""
+    from requests.adapters import HTTPAdapter
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kw):
+            super().init_poolmanager(*args, **kw)
+            self.poolmanager.pool_classes_by_scheme = _POOLS
+
+        def proxy_manager_for(self, proxy, **kw):
+            manager = super().proxy_manager_for(proxy, **kw)
+            manager.pool_classes_by_scheme = _POOLS
+            return manager
+    return Adapter(**kwargs)
+
+
 def _timed_out(url: str, timeout: float, what: str = "no answer") -> EndpointError:
     return EndpointError(url, f"{what} within {timeout:g} s (the timeout); stopped waiting",
                          "raise --timeout, or ask the server's operator why the query is slow")
 
 
-def _read(r, deadline: float) -> bytes:
-    chunks = []
+def _read(r, deadline: float, cap: int) -> bytes:
+    declared = r.headers.get("Content-Length", "")
+    if declared.strip().isdigit() and int(declared) > cap:
+        raise _TooLarge()
+    chunks, size = [], 0
     for chunk in r.iter_content(chunk_size=65536):
         chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            raise _TooLarge()
         if time.monotonic() > deadline:
-            r.close()
             raise _Deadline()
     return b"".join(chunks)
 
@@ -361,6 +497,9 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
     an RDF answer (CONSTRUCT, DESCRIBE) → (None, triples)."""
     ctype = content_type.split(";")[0].strip().lower()
     graph = ox.RdfFormat.from_media_type(ctype) if ctype else None
+    if _too_deep(body, ctype):
+        raise EndpointError(url, f"the answer nests triple terms deeper than {MAX_NESTING} levels; refused unread",
+                            "a SPARQL endpoint does not answer like this")
     if graph is not None:
         try:
             return None, [q.triple for q in ox.parse(body, format=graph)]
@@ -375,6 +514,8 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
         if isinstance(parsed, ox.QueryBoolean):
             return ["result"], bool(parsed)
         return [v.value for v in parsed.variables], list(parsed)  # solutions are read lazily: errors show here
+    except RecursionError:
+        raise EndpointError(url, "the answer nests too deeply to read") from None
     except (SyntaxError, ValueError) as e:
         parsed = None  # pyoxigraph's reader must be dropped on this thread, not by a later GC elsewhere
         label, shape = _READ[fmt]
@@ -383,12 +524,42 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
                                  f"the answer ends with {tail!r}", shape) from None
 
 
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = bytes(set(range(256)) - set(b"{}[]"))
+_MARKS = bytes(set(range(256)) - {1, 2})
+_JSON_PAIR, _MARK_PAIR = re.compile(rb"\{\}|\[\]"), re.compile(rb"\x01\x02")
+
+
+def _too_deep(body: bytes, ctype: str) -> bool:
+    """True if `body` nests triple terms deeper than MAX_NESTING: pyoxigraph's parsers recurse on
+    them and overflow the stack (a crash, not an exception). Fewer triple terms than that cannot
+    nest deeper, so ordinary answers cost one count. Each pass removes the innermost pairs; what
+    is left after MAX_NESTING passes still holds a pair only if the nesting is deeper."""
+    if "json" in ctype:
+        if body.count(b'"triple"') <= MAX_NESTING:
+            return False
+        seq, pairs = _JSON_STRING.sub(b"", body).translate(None, _BRACKETS), _JSON_PAIR
+    else:
+        opener, closer = (b"<triple", b"</triple") if "xml" in ctype else (b"<<", b">>")
+        if body.count(opener) <= MAX_NESTING:
+            return False
+        seq, pairs = body.replace(closer, b"\x02").replace(opener, b"\x01").translate(None, _MARKS), _MARK_PAIR
+    for _ in range(MAX_NESTING):
+        seq, n = pairs.subn(b"", seq)
+        if not n:
+            return False
+    return bool(pairs.search(seq))
+
+
 def _rows(columns: list[str] | None, solutions: list[ox.QuerySolution] | bool) -> Rows | Graph:
     if columns is None:
         return Graph(solutions)
     if isinstance(solutions, bool):
         return Rows(columns, [[solutions]])
-    return Rows(columns, [[value(t) for t in sol] for sol in solutions])
+    try:
+        return Rows(columns, [[value(t) for t in sol] for sol in solutions])
+    except RecursionError:
+        raise EndpointError("endpoint", "the answer nests too deeply to read") from None
 
 
 def parse_results(body: bytes, content_type: str, url: str = "endpoint") -> Rows:
