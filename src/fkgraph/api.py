@@ -223,9 +223,14 @@ def cite(text: str, home: Home = None, base: str | None = None) -> list[dict]:
 
 
 def _statute_index(home) -> citations.StatuteIndex:
-    from fkgraph.model import records
+    """The statute index from statutes.yaml alone, once that file matches its schema."""
+    from fkgraph.model import records, schema
 
-    return records.statute_index(settings(home).data_dir)
+    data_dir = settings(home).data_dir
+    problems = schema.check_file(data_dir, "statutes.yaml")
+    if problems:
+        raise records.RecordErrors(problems)
+    return records.statute_index(data_dir)
 
 
 def publishable(home: Home = None, base: str | None = None, validate: bool = True) -> Built:

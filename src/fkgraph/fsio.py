@@ -110,9 +110,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename in (None, tmp):
+            e.filename = str(path)  # a full or read-only disk is reported at the file asked for
         raise
 
 

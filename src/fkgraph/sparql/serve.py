@@ -213,6 +213,16 @@ class Front:
 
 
 def check_bind(host: str, public: bool) -> None:
+    """`host` must be an address or a host name that resolves, as typed (no spaces); a
+    non-loopback one needs `public`."""
+    bare = host.strip("[]")
+    try:
+        ok = bool(bare) and bare == "".join(bare.split()) and bare.isprintable() and bool(socket.getaddrinfo(bare, None))
+    except (socket.gaierror, UnicodeError, ValueError):
+        ok = False
+    if not ok:
+        raise EndpointUsageError(f"--bind {host[:60]!r}", "not an address this machine can listen on",
+                                 "write an IP address or host name without spaces, e.g. 127.0.0.1 or ::1")
     if not public and not is_loopback(host):
         raise EndpointUsageError(f"--bind {host}", "refusing to serve on a non-loopback address",
                                  "anyone who reaches it can query; add --public if that is what you want")
