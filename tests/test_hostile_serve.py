@@ -5,6 +5,7 @@ Every captured output is checked for "internal error" and "Traceback" (`_clean`)
 from __future__ import annotations
 
 import base64
+import http.server
 import os
 import signal
 import socket
@@ -206,3 +207,217 @@ def test_a_url_with_credentials_is_refused_without_showing_them():
     r = fkgraph("query", "trials", "--endpoint", f"http://bob:{SECRET}@{HOST}:9/query")
     assert r.returncode == 2
     assert SECRET not in r.stderr and "carries credentials" in one_line(r)
+
+
+# ---- serve -------------------------------------------------------------------------------------
+
+def children_of(pid: int) -> list[int]:
+    """The PIDs whose parent is `pid` (from /proc, by PID: never by name)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_gone(pids: list[int], seconds: float = 10) -> list[int]:
+    """The PIDs still running after `seconds`; those are then killed (by PID), so a failing test
+    leaves nothing behind."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(running(p) for p in pids):
+        time.sleep(0.1)
+    left = [p for p in pids if running(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    return left
+
+
+class Served:
+    """`fkgraph serve --port 0` in a subprocess: its URL, its PID, its oxigraph child's PID."""
+
+    def __init__(self, *extra: str):
+        environ = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        self.process = subprocess.Popen([sys.executable, "-m", "fkgraph", "--home", str(ROOT), "serve", "--port", "0",
+                                         "--no-validate", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, env=environ)
+        self.url = self.process.stdout.readline().strip()
+        assert self.url.startswith("http://127.0.0.1:"), self.process.stderr.read()
+        self.base = self.url.rsplit("/", 1)[0]
+        self.children = children_of(self.process.pid)
+        assert self.children, "serve started no oxigraph child"
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate()
+        _clean(err)
+        return err
+
+
+@pytest.fixture(scope="module")
+def served():
+    s = Served()
+    yield s
+    s.stop()
+    assert not wait_gone(s.children)
+
+
+def _get(url: str, host: str | None = None, data: bytes | None = None, ctype: str | None = None):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=data)
+    if host is not None:
+        request.add_header("Host", host)
+    if ctype:
+        request.add_header("Content-Type", ctype)
+    request.add_header("Accept", "application/sparql-results+json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """An internal service the endpoint must never reach: it records every request."""
+
+    hits: list = []
+
+    def do_GET(self):
+        Recorder.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.end_headers()
+        self.wfile.write(b'{"head":{"vars":["secret"]},"results":{"bindings":[{"secret":{"type":"literal","value":"internal"}}]}}')
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def internal_service():
+    import http.server
+
+    server = http.server.ThreadingHTTPServer((HOST, 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://{HOST}:{server.server_address[1]}/sparql"
+    server.shutdown()
+    server.server_close()
+
+
+def _service_queries(target: str) -> list[str]:
+    return [
+        f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"select * where {{ service silent <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ \\u0053ERVICE <{target}> {{ ?s ?p ?o }} }}",   # a codepoint escape
+        f"SELECT * WHERE {{ ?a ?b ?c OPTIONAL {{ {{ SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }} }}",
+        f"ASK {{ FILTER EXISTS {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
+        f"SELECT * WHERE {{ BIND(<{target}> AS ?u) SERVICE ?u {{ ?s ?p ?o }} }}",
+        f"# a comment\nSELECT * WHERE {{ ?x ?y \"}}\" . SeRvIcE <{target}> {{ ?s ?p ?o }} }}",
+    ]
+
+
+@pytest.mark.slow
+def test_serve_refuses_federated_queries_in_every_form(served, internal_service):
+    from urllib.parse import quote, urlencode
+
+    Recorder.hits.clear()
+    for text in _service_queries(internal_service):
+        for how in ("get", "form", "direct"):
+            if how == "get":
+                status, body = _get(served.url + "?query=" + quote(text))
+            elif how == "form":
+                status, body = _get(served.url, data=urlencode({"query": text}).encode(),
+                                    ctype="application/x-www-form-urlencoded")
+            else:
+                status, body = _get(served.url, data=text.encode(), ctype="application/sparql-query")
+            assert status == 403, (how, text, status, body)
+            assert "federated queries (SERVICE) are refused" in body and "internal" not in body.split("refused")[0]
+            _clean(body)
+    assert Recorder.hits == []  # the internal service was never reached
+    update = f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{internal_service}> {{ ?s ?p ?o }} }}"
+    status, _ = _get(served.base + "/update", data=urlencode({"update": update}).encode(),
+                     ctype="application/x-www-form-urlencoded")
+    assert status == 403 and Recorder.hits == []
+
+
+@pytest.mark.slow
+def test_serve_still_answers_queries_that_only_mention_service(served):
+    from urllib.parse import quote
+
+    for text in ['SELECT ?s WHERE { ?s ?p "SERVICE <http://127.0.0.1:1/> { }" } LIMIT 1',
+                 "# SERVICE <http://127.0.0.1:1/>\nASK { ?s ?p ?o }",
+                 "SELECT ?service WHERE { ?service ?p ?o } LIMIT 1"]:
+        status, body = _get(served.url + "?query=" + quote(text))
+        assert status == 200, (text, body)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.evil.example", "localhost.evil",
+                                  "0.0.0.0", "[::2]:1", "", "attacker.localhost"])
+def test_serve_refuses_a_foreign_host_header(served, host):
+    port = served.base.rsplit(":", 1)[1]
+    for path in ("/query?query=ASK%7B%7D", "/api/trials.csv", "/"):
+        status, body = _get(served.base + path, host=host.replace(":1", f":{port}") if host else host)
+        assert status in (400, 421), (host, path, status)
+        _clean(body)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST."])
+def test_serve_answers_its_own_names(served, host):
+    port = served.base.rsplit(":", 1)[1]
+    status, _ = _get(served.base + "/query?query=ASK%7B%7D", host=f"{host}:{port}")
+    assert status == 200
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGHUP, signal.SIGTERM])
+def test_no_oxigraph_child_outlives_serve(sig):
+    s = Served()
+    os.kill(s.process.pid, sig)
+    left = wait_gone(s.children)
+    s.process.wait(30)
+    err = s.stop()
+    assert not left, f"oxigraph child still serving after {sig.name}"
+    if sig != signal.SIGKILL:
+        assert s.process.returncode == 0 and "server stopped" in err
+        pid_folders = list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"fkgraph-*-{s.process.pid}-*"))
+        assert pid_folders == []  # its temporary store and site are gone
+
+
+@pytest.mark.slow
+def test_a_killed_query_leaves_no_worker():
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    environ = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    p = subprocess.Popen([sys.executable, "-m", "fkgraph", "--home", str(ROOT), "query", "--sparql", slow,
+                          "--timeout", "600"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environ)
+    deadline = time.monotonic() + 90
+    workers = []
+    while time.monotonic() < deadline and not workers and p.poll() is None:
+        time.sleep(0.2)
+        workers = children_of(p.pid)
+    assert workers, "the query never started its worker"
+    p.kill()
+    p.wait()
+    assert not wait_gone(workers), "the query's worker outlived it"
