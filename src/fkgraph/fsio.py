@@ -162,7 +162,12 @@ def staged_folder(target: str | os.PathLike, *, whole: bool = True) -> Iterator[
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
-        yield staged
+        try:
+            yield staged
+        except OSError as e:
+            if e.filename is None:
+                e.filename = str(target)  # a write into the staged copy failed: report the folder asked for
+            raise
         if whole:
             os.chmod(staged, 0o755)
             old = None
