@@ -43,8 +43,8 @@ RESULTS_XML = "application/sparql-results+xml"
 NTRIPLES = "application/n-triples"
 DEFAULT_TIMEOUT = 60.0
 MAX_ANSWER_ENV = "FKGRAPH_ENDPOINT_MAX_MB"
-DEFAULT_MAX_MB = 256
-MAX_NESTING = 64  # triple terms and JSON containers: pyoxigraph's parsers recurse on both
+DEFAULT_MAX_MB = 64
+MAX_NESTING = 64  # triple terms: pyoxigraph's parsers recurse on them
 _RETRY_STATUS = frozenset(range(500, 600)) - {501, 505}  # 501/505: will not change on retry
 _NOT_RUNNING = "is the server running and is the URL right?"
 _NOT_SPARQL = "is this URL a SPARQL endpoint? (Oxigraph: …/query, Fuseki: …/DATASET/sparql)"
@@ -162,7 +162,8 @@ _POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 def max_answer_bytes() -> int:
-    """The cap on one answer's size: $FKGRAPH_ENDPOINT_MAX_MB megabytes, else 256 MB."""
+    """The cap on one answer's size: $FKGRAPH_ENDPOINT_MAX_MB megabytes, else 64 MB (a parsed answer takes
+    many times its size in memory)."""
     text = os.environ.get(MAX_ANSWER_ENV, "").strip()
     if not text:
         return DEFAULT_MAX_MB * 1_000_000
