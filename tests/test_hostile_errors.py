@@ -185,3 +185,16 @@ def test_a_folder_that_refuses_writes_names_the_path(command):
     assert line.startswith("fkgraph: /sys/")
     assert any(why in line for why in ("Permission denied", "Operation not permitted", "Read-only"))
     assert not target.exists()
+
+
+# ---- values that are too long to print ---------------------------------------------------------
+
+@pytest.mark.parametrize("args", [("query", "trials", "-p", "network=" + "9" * 5000),
+                                  ("--base", "https://example.org/" + "x" * 5000 + "/", "query", "trials"),
+                                  ("query", "trials", "--timeout", "1" * 5000),
+                                  ("cite", "LAB § 1" + "9" * 5000)])
+def test_a_huge_value_is_not_printed_whole(args):
+    r = fkgraph(*args)
+    assert r.returncode in (1, 2)
+    line = one_line(r)
+    assert len(line) < 600, line  # shortened, by the message itself or by the CLI

@@ -10,6 +10,7 @@ import errno
 import functools
 import math
 import os
+import re
 import sys
 
 import click
@@ -31,7 +32,21 @@ class Fail(click.ClickException):
         # and never a credential (an endpoint may echo them).
         from fkgraph.errors import redact
 
-        click.echo(f"fkgraph: {redact(' '.join(self.format_message().split()))}", err=True)
+        click.echo(f"fkgraph: {shorten(redact(' '.join(self.format_message().split())))}", err=True)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.){120,}?'" + r'|"(?:[^"\\]|\\.){120,}?"')
+LINE_LIMIT = 2000
+
+
+def shorten(line: str) -> str:
+    """A message never prints an unbounded value: a quoted value over 120 characters keeps its
+    first 100 and its length; the whole line keeps its first LINE_LIMIT characters."""
+    def cut(m):
+        q, inner = m.group(0)[0], m.group(0)[1:-1]
+        return inner and f"{q}{inner[:100]}…{q} ({len(inner)} characters)"
+    line = _QUOTED.sub(cut, line)
+    return line if len(line) <= LINE_LIMIT else line[:LINE_LIMIT] + "…"
 
 
 class Seconds(click.ParamType):
