@@ -138,6 +138,16 @@ def test_timeout_is_a_deadline_for_the_whole_answer(hostile, mode):
     assert took < 15, took  # 2 s of dripping, the rest is start-up
 
 
+@pytest.mark.parametrize("mode", ["drip-headers", "drip-body"])
+def test_push_has_the_same_deadline(hostile, mode):
+    start = time.monotonic()
+    r = fkgraph("push", "--endpoint", hostile(mode), "--timeout", "2", "--no-validate")
+    assert r.returncode == 1
+    line = one_line(r)
+    assert "/store" in line and "within 2 s (the timeout)" in line
+    assert time.monotonic() - start < 20
+
+
 def test_the_library_deadline_holds_against_a_dripping_server(hostile):
     from fkgraph.sparql.remote import Endpoint, EndpointError
 
