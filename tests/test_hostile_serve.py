@@ -8,7 +8,6 @@ import base64
 import http.server
 import os
 import signal
-import socket
 import socketserver
 import subprocess
 import sys

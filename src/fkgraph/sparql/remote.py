@@ -16,24 +16,20 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
-
 from fkgraph.errors import FkgraphError, UsageError, redact
 from fkgraph.sparql.binding import bindings, bound_text
 from fkgraph.sparql.catalogue import Query, find, internal
 from fkgraph.sparql.remote_store import RemoteStore, substitute
 from fkgraph.sparql.resolve import resolver
+from fkgraph.sparql.transport import (MAX_ANSWER_ENV, MAX_NESTING, Retry as _Retry, TooLarge as _TooLarge,
+                                      Deadline as _Deadline, Watch as _Watch, adapter as _adapter,
+                                      max_answer_bytes, read as _read, too_deep as _too_deep)
 from fkgraph.sparql.results import Graph, Rows, sort_lists, value
 
 USER_ENV = "FKGRAPH_ENDPOINT_USER"
@@ -42,9 +38,6 @@ RESULTS_JSON = "application/sparql-results+json"
 RESULTS_XML = "application/sparql-results+xml"
 NTRIPLES = "application/n-triples"
 DEFAULT_TIMEOUT = 60.0
-MAX_ANSWER_ENV = "FKGRAPH_ENDPOINT_MAX_MB"
-DEFAULT_MAX_MB = 64
-MAX_NESTING = 64  # triple terms: pyoxigraph's parsers recurse on them
 _RETRY_STATUS = frozenset(range(500, 600)) - {501, 505}  # 501/505: will not change on retry
 _NOT_RUNNING = "is the server running and is the URL right?"
 _NOT_SPARQL = "is this URL a SPARQL endpoint? (Oxigraph: …/query, Fuseki: …/DATASET/sparql)"
@@ -72,109 +65,6 @@ class EndpointError(FkgraphError):
 
 class EndpointUsageError(EndpointError, UsageError):
     code = 2
-
-
-class _Retry(Retry):
-    """urllib3's Retry, except that a read timeout or a passed deadline is final."""
-
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if isinstance(error, ReadTimeoutError):
-            raise error
-        watch = getattr(_local, "watch", None)
-        if watch is not None and watch.fired:
-            raise ReadTimeoutError(_pool, url, "the deadline passed")
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-
-_local = threading.local()
-
-
-class _Watch:
-    """The deadline of one exchange: when it passes, every connection the exchange used is shut
-    down, so a server dripping its headers or body cannot hold a read open (urllib3's read timeout
-    is per read, not per answer)."""
-
-    def __init__(self, seconds: float):
-        self.connections: list = []
-        self.fired = self.done = False
-        self.lock = threading.Lock()
-        self.timer = threading.Timer(max(0.0, seconds), self._fire)
-        self.timer.daemon = True
-
-    def add(self, connection) -> None:
-        with self.lock:
-            if self.fired:
-                raise TimeoutError("the deadline passed")
-            self.connections.append(connection)
-
-    def _fire(self) -> None:
-        with self.lock:
-            if self.done:
-                return
-            self.fired = True
-            for c in self.connections:
-                sock = getattr(c, "sock", None)
-                if sock is not None:
-                    try:
-                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-
-    def __enter__(self) -> "_Watch":
-        _local.watch = self
-        self.timer.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        with self.lock:
-            self.done = True
-        self.timer.cancel()
-        _local.watch = None
-
-
-def _watched(base):
-    class Watched(base):
-        def connect(self):
-            _register(self)
-            return super().connect()
-
-        def request(self, *args, **kwargs):
-            _register(self)
-            return super().request(*args, **kwargs)
-    return Watched
-
-
-def _register(connection) -> None:
-    watch = getattr(_local, "watch", None)
-    if watch is not None:
-        watch.add(connection)
-
-
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _watched(HTTPConnection)
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _watched(HTTPSConnection)
-
-
-_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-def max_answer_bytes() -> int:
-    """The cap on one answer's size: $FKGRAPH_ENDPOINT_MAX_MB megabytes, else 64 MB (a parsed answer takes
-    many times its size in memory)."""
-    text = os.environ.get(MAX_ANSWER_ENV, "").strip()
-    if not text:
-        return DEFAULT_MAX_MB * 1_000_000
-    try:
-        mb = float(text)
-    except ValueError:
-        mb = float("nan")
-    if not (0 < mb < 1e9):
-        raise EndpointUsageError(MAX_ANSWER_ENV, f"{MAX_ANSWER_ENV}={text[:40]!r} is not a size in megabytes",
-                                 f"give a number more than 0, e.g. {DEFAULT_MAX_MB}")
-    return int(mb * 1_000_000)
 
 
 def public_url(url: str) -> str:
@@ -404,48 +294,9 @@ class Endpoint:
                        "(Oxigraph: …/store, Fuseki: …/DATASET/data, GraphDB: …/repositories/ID/rdf-graphs/service)")
 
 
-class _Deadline(Exception):
-    pass
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _adapter(**kwargs):
-    """requests' HTTPAdapter whose pools use the watched connections (also through a proxy)."""
-    from requests.adapters import HTTPAdapter
-
-    class Adapter(HTTPAdapter):
-        def init_poolmanager(self, *args, **kw):
-            super().init_poolmanager(*args, **kw)
-            self.poolmanager.pool_classes_by_scheme = _POOLS
-
-        def proxy_manager_for(self, proxy, **kw):
-            manager = super().proxy_manager_for(proxy, **kw)
-            manager.pool_classes_by_scheme = _POOLS
-            return manager
-    return Adapter(**kwargs)
-
-
 def _timed_out(url: str, timeout: float, what: str = "no answer") -> EndpointError:
     return EndpointError(url, f"{what} within {timeout:g} s (the timeout); stopped waiting",
                          "raise --timeout, or ask the server's operator why the query is slow")
-
-
-def _read(r, deadline: float, cap: int) -> bytes:
-    declared = r.headers.get("Content-Length", "")
-    if declared.strip().isdigit() and int(declared) > cap:
-        raise _TooLarge()
-    chunks, size = [], 0
-    for chunk in r.iter_content(chunk_size=65536):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > cap:
-            raise _TooLarge()
-        if time.monotonic() > deadline:
-            raise _Deadline()
-    return b"".join(chunks)
 
 
 def _reason(e: Exception) -> str:
@@ -523,33 +374,6 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
         tail = " ".join(body[-120:].decode("utf-8", "replace").split())
         raise EndpointError(url, f"malformed SPARQL results: the {label} does not parse ({e}); "
                                  f"the answer ends with {tail!r}", shape) from None
-
-
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_BRACKETS = bytes(set(range(256)) - set(b"{}[]"))
-_MARKS = bytes(set(range(256)) - {1, 2})
-_JSON_PAIR, _MARK_PAIR = re.compile(rb"\{\}|\[\]"), re.compile(rb"\x01\x02")
-
-
-def _too_deep(body: bytes, ctype: str) -> bool:
-    """True if `body` nests triple terms deeper than MAX_NESTING: pyoxigraph's parsers recurse on
-    them and overflow the stack (a crash, not an exception). Fewer triple terms than that cannot
-    nest deeper, so ordinary answers cost one count. Each pass removes the innermost pairs; what
-    is left after MAX_NESTING passes still holds a pair only if the nesting is deeper."""
-    if "json" in ctype:
-        if body.count(b'"triple"') <= MAX_NESTING:
-            return False
-        seq, pairs = _JSON_STRING.sub(b"", body).translate(None, _BRACKETS), _JSON_PAIR
-    else:
-        opener, closer = (b"<triple", b"</triple") if "xml" in ctype else (b"<<", b">>")
-        if body.count(opener) <= MAX_NESTING:
-            return False
-        seq, pairs = body.replace(closer, b"\x02").replace(opener, b"\x01").translate(None, _MARKS), _MARK_PAIR
-    for _ in range(MAX_NESTING):
-        seq, n = pairs.subn(b"", seq)
-        if not n:
-            return False
-    return bool(pairs.search(seq))
 
 
 def _rows(columns: list[str] | None, solutions: list[ox.QuerySolution] | bool) -> Rows | Graph:
