@@ -213,9 +213,14 @@ def cite(text: str, home: Home = None, base: str | None = None) -> list[dict]:
 
 
 def _statute_index(home) -> citations.StatuteIndex:
-    from fkgraph.model import records
+    """The statute index from statutes.yaml alone, once that file matches its schema."""
+    from fkgraph.model import records, schema
 
-    return records.statute_index(settings(home).data_dir)
+    data_dir = settings(home).data_dir
+    problems = schema.check_file(data_dir, "statutes.yaml")
+    if problems:
+        raise records.RecordErrors(problems)
+    return records.statute_index(data_dir)
 
 
 def publishable(home: Home = None, base: str | None = None, validate: bool = True) -> Built:
@@ -263,9 +268,8 @@ def serve(host: str = "127.0.0.1", port: int = 7878, home: Home = None, public: 
     stored queries as a web API at /api/ (fkgraph.sparql.webapi) and the static site at /.
     Needs the extra `serve`. Returns 0 on a clean stop."""
     import shutil
-    import tempfile
 
-    from fkgraph.sparql import serve as server, webapi
+    from fkgraph.sparql import children, serve as server, webapi
 
     server.check_bind(host, public)
     try:
@@ -276,7 +280,7 @@ def serve(host: str = "127.0.0.1", port: int = 7878, home: Home = None, public: 
     s = settings(home)
     built = publishable(s, validate=validate)
     service = webapi.Service(built.store, s.queries_dir, _resolve.resolver(built.store, citation_canonicalizer(built)))
-    tmp = tempfile.mkdtemp(prefix="fkgraph-site-")
+    tmp = children.temporary_folder("fkgraph-site")
     try:
         from fkgraph.publishing.release import load_release
         from fkgraph.publishing.website import build as write_site
@@ -287,7 +291,8 @@ def serve(host: str = "127.0.0.1", port: int = 7878, home: Home = None, public: 
         version = str(release.version)
         return server.serve(built.store, host, port, public=public, writable=writable, location=location,
                             timeout=timeout, on_ready=on_ready,
-                            app=lambda upstream: webapi.app(service, upstream, report.directory, writable, version))
+                            app=lambda upstream: webapi.app(service, upstream, report.directory, writable, version,
+                                                               hosts=None if public else webapi.local_hosts(host)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

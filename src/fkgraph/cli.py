@@ -5,8 +5,12 @@ conform, 2 for usage errors (unknown query, bad parameter, unreadable input).
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
+import math
 import os
+import re
 import sys
 
 import click
@@ -24,21 +28,112 @@ class Fail(click.ClickException):
         self.exit_code = code
 
     def show(self, file=None) -> None:
-        # One line, whatever the message holds (a library's multi-line parser error included).
-        click.echo(f"fkgraph: {' '.join(self.format_message().split())}", err=True)
+        # One line, whatever the message holds (a library's multi-line parser error included),
+        # and never a credential (an endpoint may echo them).
+        from fkgraph.errors import redact
+
+        click.echo(f"fkgraph: {shorten(redact(' '.join(self.format_message().split())))}", err=True)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.){120,}?'" + r'|"(?:[^"\\]|\\.){120,}?"')
+LINE_LIMIT = 2000
+
+
+def shorten(line: str) -> str:
+    """A message never prints an unbounded value: a quoted value over 120 characters keeps its
+    first 100 and its length; the whole line keeps its first LINE_LIMIT characters."""
+    def cut(m):
+        q, inner = m.group(0)[0], m.group(0)[1:-1]
+        return inner and f"{q}{inner[:100]}…{q} ({len(inner)} characters)"
+    line = _QUOTED.sub(cut, line)
+    return line if len(line) <= LINE_LIMIT else line[:LINE_LIMIT] + "…"
+
+
+class Seconds(click.ParamType):
+    """A timeout: a finite number of seconds, more than 0 and at most a week (nan, inf, 1e400 refused)."""
+
+    name = "seconds"
+    MAX = 7 * 24 * 3600
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not 0 < number <= self.MAX:
+            raise Fail(f"--{param.name if param else 'timeout'} {str(value)[:40]!r}: give a number of seconds "
+                       f"more than 0 and at most {self.MAX} (a week), e.g. 30", 2)
+        return number
 
 
 def handled(fn):
-    """Map the library's exceptions to one-line errors with the right exit code."""
+    """Map the library's exceptions to one-line errors with the right exit code; a standard
+    output that cannot be written (a full device, a closed pipe) is one of them."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as e:
+            if isinstance(e, OSError) and e.filename is None and _writing_stdout(e):
+                e.filename = "standard output"
+                _quiet_stdout()
             raise _failure(e) from None
+        broken = _flush_stdout()
+        if broken is not None:
+            broken.filename = "standard output"
+            raise _failure(broken) from None
+        return result
     return wrapper
+
+
+def _flush_stdout() -> OSError | None:
+    """Flush standard output; if that fails, return the error (standard output then goes to /dev/null)."""
+    try:
+        sys.stdout.flush()
+        return None
+    except OSError as e:
+        _quiet_stdout()
+        return e
+
+
+def _quiet_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so the interpreter's flush at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+
+
+def _writing_stdout(e: OSError) -> bool:
+    """Whether `e` came from a write to file descriptor 1 (click.echo's `file`, a `stream`…)."""
+    tb = e.__traceback__
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            with contextlib.suppress(Exception):
+                if hasattr(value, "fileno") and value.fileno() == 1:
+                    return True
+        tb = tb.tb_next
+    return False
+
+
+_OS_HINTS = {errno.ENOSPC: "the device is full; free some space or write elsewhere",
+             errno.EDQUOT: "the disk quota is used up; free some space or write elsewhere",
+             errno.EROFS: "the file system is read-only; write elsewhere",
+             errno.EACCES: "write elsewhere, or change the permissions",
+             errno.EPERM: "write elsewhere, or change the permissions",
+             errno.EPIPE: "the reading end was closed",
+             errno.EFBIG: "the file is too large for this file system",
+             errno.EISDIR: "give a file name, not a folder",
+             errno.ENOTDIR: "a part of the path is a file, not a folder"}
+
+
+def _os_line(e: OSError) -> str:
+    """One line for a failed read or write: the path, what the system said, what to do."""
+    where = e.filename if e.filename is not None else "a file"
+    hint = _OS_HINTS.get(e.errno, "")
+    return f"{where}: {e.strerror or type(e).__name__}" + (f"; {hint}" if hint else "")
 
 
 def _failure(e: Exception) -> Exception:
@@ -56,6 +151,8 @@ def _failure(e: Exception) -> Exception:
         return Fail(f"citation: {e}" if isinstance(e, CitationError) else str(e), e.exit_code)
     if isinstance(e, FileNotFoundError):
         return Fail(str(e), 2)
+    if isinstance(e, OSError) and e.errno is not None and (e.filename is not None or e.errno in _OS_HINTS):
+        return Fail(_os_line(e), 1)
     if os.environ.get("FKGRAPH_DEBUG"):
         return e  # a bug, with its traceback
     return Fail(f"internal error: {type(e).__name__}: {e} (set FKGRAPH_DEBUG=1 for the traceback)", 1)
@@ -265,7 +362,7 @@ def docs(obj, output):
 @click.option("--endpoint", metavar="URL", help="Run on this SPARQL 1.1 endpoint instead of the embedded store, "
               "e.g. http://127.0.0.1:7878/query (credentials: $FKGRAPH_ENDPOINT_USER/_PASSWORD or ~/.netrc).")
 @click.option("--graph", metavar="IRI", help="With --endpoint: the named graph to query (default: the default graph).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+@click.option("--timeout", type=Seconds(), metavar="S",
               help="Stop the query after S seconds (embedded: no limit by default; --endpoint: default 60).")
 @click.pass_obj
 @handled
@@ -329,12 +426,17 @@ def write_answer(answer, fmt: str | None, output: str | None, prefixes: dict[str
     tty = to_stdout and sys.stdout.isatty()
     data = encode(answer, fmt, default="table" if tty else "csv", width=shutil_width() if tty else None,
                   prefixes=prefixes)
-    if to_stdout:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
+    if not to_stdout:
         from fkgraph.fsio import gzip_bytes, write_bytes
         write_bytes(output, gzip_bytes(data) if output.endswith(".gz") else data)
+        return
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    except OSError as e:
+        e.filename = "standard output"
+        _quiet_stdout()
+        raise
 
 
 def display_prefixes(base: str) -> dict[str, str]:
@@ -357,11 +459,15 @@ def queries(obj, fmt):
     from fkgraph.sparql.catalogue import catalogue
     from fkgraph.sparql.results import Rows, render
 
-    rows = []
-    for q in catalogue(obj.settings.queries_dir).values():
+    rows, broken = [], []
+    for q in catalogue(obj.settings.queries_dir, broken).values():
         params = ", ".join(f"{p.name}{'' if p.required else '?'}" + (f"={p.default}" if p.default else "") for p in q.params)
         rows.append([q.name, q.summary, params])
     click.echo(render(Rows(["name", "summary", "parameters"], rows), default_format(fmt)), nl=False)
+    if broken:  # the good ones are listed; each broken file gets its line, and the exit status says so
+        for e in broken[:-1]:
+            click.echo(f"fkgraph: {' '.join(str(e).split())}", err=True)
+        raise Fail(str(broken[-1]), 1)
 
 
 @cli.command()
@@ -400,8 +506,12 @@ def export(obj, fmt, output, gz):
             from fkgraph.fsio import gzip_bytes
 
             data = serialize(built.store, fmt or "turtle")
-            sys.stdout.buffer.write(gzip_bytes(data) if gz else data)
-            sys.stdout.flush()
+            try:
+                sys.stdout.buffer.write(gzip_bytes(data) if gz else data)
+                sys.stdout.flush()
+            except OSError as e:
+                e.filename = "standard output"
+                raise
             return
         path = write(built.store, output, fmt, gz)
     click.echo(f"{path}: {len(built)} triples", err=True)
@@ -437,7 +547,7 @@ def cite(obj, text, fmt):
               "default: add to it (POST).")
 @click.option("--chunk", type=click.IntRange(min=1), default=50_000, show_default=True, metavar="N",
               help="Triples per request.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True, metavar="S",
+@click.option("--timeout", type=Seconds(), default=60, show_default=True, metavar="S",
               help="Seconds to wait for each request.")
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
 @click.pass_obj
@@ -480,7 +590,7 @@ def push(obj, files, endpoint, store, graph, replace, chunk, timeout, no_validat
 @click.option("--writable", is_flag=True, help="Accept SPARQL UPDATE and Graph Store writes (default: read-only).")
 @click.option("--location", type=click.Path(file_okay=False), metavar="DIR",
               help="Keep the Oxigraph store in DIR (new or empty; default: a temporary directory).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+@click.option("--timeout", type=Seconds(), metavar="S",
               help="Stop any query after S seconds.")
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
 @click.pass_obj

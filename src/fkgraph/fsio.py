@@ -230,9 +230,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename in (None, tmp):
+            e.filename = str(path)  # a full or read-only disk is reported at the file asked for
         raise
 
 
@@ -328,7 +330,12 @@ def staged_folder(target: str | os.PathLike, *, whole: bool = True, keep=None) -
     sweep_stale(target.parent, target.name)
     staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=target.parent))
     try:
-        yield staged
+        try:
+            yield staged
+        except OSError as e:
+            if e.filename is None:
+                e.filename = str(target)  # a write into the staged copy failed: report the folder asked for
+            raise
         if whole:
             if keep is not None and target.is_dir():
                 _carry(target, staged, keep)

@@ -55,6 +55,16 @@ def check(data_dir: Path) -> list[RecordError]:
     return errors[:LIMIT]
 
 
+def check_file(data_dir: Path, name: str) -> list[RecordError]:
+    """How one file of `data_dir` (e.g. `statutes.yaml`) breaks its schema: for a command that
+    reads that file alone (`cite`) and must not trip over a wrong shape inside it."""
+    root = Path(data_dir)
+    try:
+        return _check_file(root / name, _validators(root)[_SCHEMAS[name]])
+    except RecordError as e:
+        return [e]
+
+
 def _schema_name(root: Path, path: Path) -> str | None:
     relative = path.relative_to(root).as_posix()
     if relative.startswith("networks/") and relative.count("/") == 1 and path.suffix == ".yaml":

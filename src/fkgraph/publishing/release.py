@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fkgraph import config
-from fkgraph.errors import DataError
+from fkgraph.errors import DataError, UsageError
 
 
 class ReleaseError(DataError):
@@ -135,7 +135,16 @@ def _key_line(node, keys: tuple[str, ...]) -> int | None:
 
 
 def source_date_epoch() -> str | None:
-    """$SOURCE_DATE_EPOCH as a date (reproducible builds), or None when it is not set."""
-    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-        return _dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), _dt.timezone.utc).date().isoformat()
-    return None
+    """$SOURCE_DATE_EPOCH as a date (reproducible builds), or None when it is not set (or empty).
+    Anything but whole seconds from 1970 to the year 9999 is a UsageError, never ignored."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if not text:
+        return None
+    seconds = int(text) if re.fullmatch(r"[0-9]{1,12}", text.strip()) else -1
+    if not 0 <= seconds <= _LAST_SECOND:
+        raise UsageError(f"SOURCE_DATE_EPOCH={text[:40]!r}: give whole seconds since 1970-01-01 UTC, "
+                         f"from 0 to {_LAST_SECOND} (the end of 9999), e.g. 1700000000")
+    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).date().isoformat()
+
+
+_LAST_SECOND = 253402300799

@@ -161,9 +161,20 @@ def _strip_exprs(projection: str) -> str:
     return "".join(out)
 
 
-def catalogue(directory: str | Path) -> dict[str, Query]:
-    """All stored queries in a folder, by name."""
-    return {q.name: q for q in (load(p) for p in sorted(Path(directory).glob("*.rq")))}
+def catalogue(directory: str | Path, broken: list[QueryError] | None = None) -> dict[str, Query]:
+    """All stored queries in a folder, by name. With a `broken` list, a file that does not load
+    is added to it and skipped (the others stay usable); without, its QueryError is raised."""
+    found = {}
+    for path in sorted(Path(directory).glob("*.rq")):
+        try:
+            q = load(path)
+        except QueryError as e:
+            if broken is None:
+                raise
+            broken.append(e)
+            continue
+        found[q.name] = q
+    return found
 
 
 def find(name_or_file: str, directory: str | Path) -> Query:
@@ -175,7 +186,7 @@ def find(name_or_file: str, directory: str | Path) -> Query:
     direct = Path(directory) / f"{name_or_file}.rq"
     if re.fullmatch(r"[A-Za-z0-9_-]+", name_or_file) and direct.is_file():
         return load(direct)
-    queries = catalogue(directory)
+    queries = catalogue(directory, broken=[])  # a broken file elsewhere does not hide the others
     if name_or_file not in queries:
         import difflib
         near = difflib.get_close_matches(name_or_file, queries, n=3)

@@ -22,14 +22,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
-
-from fkgraph.errors import FkgraphError, UsageError
+from fkgraph.errors import FkgraphError, UsageError, redact
 from fkgraph.sparql.binding import bindings, bound_text
 from fkgraph.sparql.catalogue import Query, find, internal
 from fkgraph.sparql.remote_store import RemoteStore, substitute
 from fkgraph.sparql.resolve import resolver
+from fkgraph.sparql.transport import (MAX_ANSWER_ENV, MAX_NESTING, Retry as _Retry, TooLarge as _TooLarge,
+                                      Deadline as _Deadline, Watch as _Watch, adapter as _adapter,
+                                      max_answer_bytes, read as _read, too_deep as _too_deep)
 from fkgraph.sparql.results import Graph, Rows, sort_lists, value
 
 USER_ENV = "FKGRAPH_ENDPOINT_USER"
@@ -54,9 +54,9 @@ class EndpointError(FkgraphError):
 
     def __init__(self, endpoint: str, what: str, hint: str = ""):
         self.endpoint = public_url(endpoint)
-        self.what = what
-        self.hint = hint
-        super().__init__(f"{self.endpoint}: {what}" + (f"; {hint}" if hint else ""))
+        self.what = redact(what)
+        self.hint = redact(hint)
+        super().__init__(f"{self.endpoint}: {self.what}" + (f"; {self.hint}" if self.hint else ""))
 
     @property
     def exit_code(self) -> int:
@@ -67,27 +67,18 @@ class EndpointUsageError(EndpointError, UsageError):
     code = 2
 
 
-class _Retry(Retry):
-    """urllib3's Retry, except that a read timeout is final: the query would only time out again."""
-
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if isinstance(error, ReadTimeoutError):
-            raise error
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-
 def public_url(url: str) -> str:
-    """The URL as it may be shown: without any user:password part."""
+    """The URL as it may be shown: without any user:password part or credential query values."""
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url
+        return redact(url)
     if parts.username or parts.password:
         netloc = parts.hostname or ""
         if parts.port:
             netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return url
+        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return redact(url)
 
 
 def _sibling(url: str, name: str) -> str:
@@ -155,9 +146,7 @@ class Endpoint:
         retries connection errors and 5xx answers `retries` times, or never."""
         if retry not in self._sessions:
             import requests
-            from requests.adapters import HTTPAdapter
-
-            adapter = HTTPAdapter(max_retries=_Retry(
+            adapter = _adapter(max_retries=_Retry(
                 total=max(0, self.retries) if retry else 0, allowed_methods=None, status_forcelist=_RETRY_STATUS,
                 backoff_factor=self.backoff, raise_on_status=False, respect_retry_after_header=False))
             session = requests.Session()
@@ -169,43 +158,56 @@ class Endpoint:
     def request(self, method: str, url: str, *, params=None, data=None, headers=None,
                 timeout: float | None = None, retry: bool = True) -> tuple[Any, bytes]:
         """One HTTP exchange (retried by the session); returns (response, body) or raises EndpointError.
-        `timeout` is the deadline for the whole exchange, the streamed answer included."""
-        import requests
-
+        `timeout` is the deadline for the whole exchange (retries, headers and the streamed answer
+        included); the answer is capped at `max_answer_bytes()`."""
         timeout = self.timeout if timeout is None else timeout
-        connect = min(self.connect_timeout, timeout)
-        tries = f" after {1 + self.retries} attempts" if retry and self.retries > 0 else ""
         start = time.monotonic()
-        try:
-            r = self._session(retry).request(method, url, params=params, data=data, headers=headers,
-                                             auth=self._auth(url), stream=True, timeout=(connect, timeout))
-        except requests.exceptions.ReadTimeout:
-            raise _timed_out(url, timeout) from None
-        except requests.exceptions.ConnectTimeout:
-            raise EndpointError(url, f"cannot connect within {connect:g} s{tries}", _NOT_RUNNING) from None
-        except requests.exceptions.ConnectionError as e:
-            raise EndpointError(url, f"cannot connect ({_reason(e)}){tries}", _NOT_RUNNING) from None
-        except requests.exceptions.RequestException as e:
-            raise EndpointError(url, f"request failed ({_reason(e)})") from None
-        try:
-            body = _read(r, start + timeout)
-        except _Deadline:
-            raise _timed_out(url, timeout, "the answer did not finish") from None
-        except requests.exceptions.RequestException as e:
-            if "timed out" in str(e).lower():
-                raise _timed_out(url, timeout, "the answer stopped coming") from None
-            raise EndpointError(url, f"the connection broke while reading the answer ({_reason(e)})",
-                                "the server or the network dropped the connection") from None
+        with _Watch(timeout) as watch:
+            r, body = self._exchange(method, url, params, data, headers, timeout, retry, start, watch)
         if r.status_code == 401 and not self._digest and "digest" in r.headers.get("WWW-Authenticate", "").lower() \
                 and self._auth(url) is not None:
             self._digest = True
-            return self.request(method, url, params=params, data=data, headers=headers, timeout=timeout, retry=retry)
+            left = max(0.001, timeout - (time.monotonic() - start))
+            return self.request(method, url, params=params, data=data, headers=headers, timeout=left, retry=retry)
         if r.status_code in _RETRY_STATUS:
             made = 1 + len(getattr(getattr(r.raw, "retries", None), "history", ()) or ())
             raise EndpointError(url, f"server error {r.status_code} {r.reason}{_snippet(body)}"
                                 + (f" after {made} attempts" if made > 1 else ""),
                                 "the server failed; try again later or ask its operator")
         return r, body
+
+    def _exchange(self, method, url, params, data, headers, timeout, retry, start, watch):
+        import requests
+
+        cap = max_answer_bytes()
+        connect = min(self.connect_timeout, timeout)
+        tries = f" after {1 + self.retries} attempts" if retry and self.retries > 0 else ""
+        try:
+            r = self._session(retry).request(method, url, params=params, data=data, headers=headers,
+                                             auth=self._auth(url), stream=True, timeout=(connect, timeout))
+        except requests.exceptions.RequestException as e:
+            if watch.fired or isinstance(e, requests.exceptions.ReadTimeout):
+                raise _timed_out(url, timeout) from None
+            if isinstance(e, requests.exceptions.ConnectTimeout):
+                raise EndpointError(url, f"cannot connect within {connect:g} s{tries}", _NOT_RUNNING) from None
+            if isinstance(e, requests.exceptions.ConnectionError):
+                raise EndpointError(url, f"cannot connect ({_reason(e)}){tries}", _NOT_RUNNING) from None
+            raise EndpointError(url, f"request failed ({_reason(e)})") from None
+        try:
+            body = _read(r, start + timeout, cap)
+            if watch.fired:  # a connection shut at the deadline reads as a short, complete answer
+                raise _Deadline()
+            return r, body
+        except _TooLarge:
+            raise EndpointError(url, f"the answer is larger than {cap / 1e6:g} MB, the cap",
+                                f"raise it with {MAX_ANSWER_ENV}=MEGABYTES, or narrow the query") from None
+        except (_Deadline, requests.exceptions.RequestException, OSError) as e:
+            if watch.fired or isinstance(e, _Deadline) or "timed out" in str(e).lower():
+                raise _timed_out(url, timeout, "the answer did not finish") from None
+            raise EndpointError(url, f"the connection broke while reading the answer ({_reason(e)})",
+                                "the server or the network dropped the connection") from None
+        finally:
+            r.close()
 
     def _fail(self, url: str, r, body: bytes, doing: str, not_found_hint: str):
         code = r.status_code
@@ -292,23 +294,9 @@ class Endpoint:
                        "(Oxigraph: …/store, Fuseki: …/DATASET/data, GraphDB: …/repositories/ID/rdf-graphs/service)")
 
 
-class _Deadline(Exception):
-    pass
-
-
 def _timed_out(url: str, timeout: float, what: str = "no answer") -> EndpointError:
     return EndpointError(url, f"{what} within {timeout:g} s (the timeout); stopped waiting",
                          "raise --timeout, or ask the server's operator why the query is slow")
-
-
-def _read(r, deadline: float) -> bytes:
-    chunks = []
-    for chunk in r.iter_content(chunk_size=65536):
-        chunks.append(chunk)
-        if time.monotonic() > deadline:
-            r.close()
-            raise _Deadline()
-    return b"".join(chunks)
 
 
 def _reason(e: Exception) -> str:
@@ -361,6 +349,9 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
     an RDF answer (CONSTRUCT, DESCRIBE) → (None, triples)."""
     ctype = content_type.split(";")[0].strip().lower()
     graph = ox.RdfFormat.from_media_type(ctype) if ctype else None
+    if _too_deep(body, ctype):
+        raise EndpointError(url, f"the answer nests triple terms deeper than {MAX_NESTING} levels; refused unread",
+                            "a SPARQL endpoint does not answer like this")
     if graph is not None:
         try:
             return None, [q.triple for q in ox.parse(body, format=graph)]
@@ -375,6 +366,8 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
         if isinstance(parsed, ox.QueryBoolean):
             return ["result"], bool(parsed)
         return [v.value for v in parsed.variables], list(parsed)  # solutions are read lazily: errors show here
+    except RecursionError:
+        raise EndpointError(url, "the answer nests too deeply to read") from None
     except (SyntaxError, ValueError) as e:
         parsed = None  # pyoxigraph's reader must be dropped on this thread, not by a later GC elsewhere
         label, shape = _READ[fmt]
@@ -388,7 +381,10 @@ def _rows(columns: list[str] | None, solutions: list[ox.QuerySolution] | bool) -
         return Graph(solutions)
     if isinstance(solutions, bool):
         return Rows(columns, [[solutions]])
-    return Rows(columns, [[value(t) for t in sol] for sol in solutions])
+    try:
+        return Rows(columns, [[value(t) for t in sol] for sol in solutions])
+    except RecursionError:
+        raise EndpointError("endpoint", "the answer nests too deeply to read") from None
 
 
 def parse_results(body: bytes, content_type: str, url: str = "endpoint") -> Rows:

@@ -54,6 +54,8 @@ def value(term) -> Any:
             except ValueError:
                 return term.value
         return term.value
+    if isinstance(term, ox.Triple):  # an RDF 1.2 triple term: its N-Triples form
+        return str(term)
     return term.value
 
 

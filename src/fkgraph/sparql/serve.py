@@ -31,6 +31,7 @@ from typing import Callable
 
 import pyoxigraph as ox
 
+from fkgraph.sparql import children
 from fkgraph.sparql.remote import EndpointError, EndpointUsageError
 
 DEFAULT_PORT = 7878
@@ -133,7 +134,8 @@ class OxigraphServer:
             raise EndpointError(self.base, f"port {self.port} is in use", "choose another --port (0 picks a free one)")
         self._log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=children.preexec())
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -213,6 +215,16 @@ class Front:
 
 
 def check_bind(host: str, public: bool) -> None:
+    """`host` must be an address or a host name that resolves, as typed (no spaces); a
+    non-loopback one needs `public`."""
+    bare = host.strip("[]")
+    try:
+        ok = bool(bare) and bare == "".join(bare.split()) and bare.isprintable() and bool(socket.getaddrinfo(bare, None))
+    except (socket.gaierror, UnicodeError, ValueError):
+        ok = False
+    if not ok:
+        raise EndpointUsageError(f"--bind {host[:60]!r}", "not an address this machine can listen on",
+                                 "write an IP address or host name without spaces, e.g. 127.0.0.1 or ::1")
     if not public and not is_loopback(host):
         raise EndpointUsageError(f"--bind {host}", "refusing to serve on a non-loopback address",
                                  "anyone who reaches it can query; add --public if that is what you want")
@@ -232,17 +244,21 @@ def serve(store: ox.Store, host: str = "127.0.0.1", port: int = DEFAULT_PORT, pu
     check_bind(host, public)
     tmp = None
     if location is None:
-        tmp = tempfile.mkdtemp(prefix="fkgraph-serve-")
+        tmp = children.temporary_folder("fkgraph-serve")
         location = Path(tmp) / "store"
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
 
     def _term(signum, frame):
         raise KeyboardInterrupt
+
+    def _hangup(signum, frame):  # a closed terminal: stop as for SIGTERM (uvicorn's handler, if running)
+        os.kill(os.getpid(), signal.SIGTERM)
 
     server = front = None
     try:
         if threading_main():
             signal.signal(signal.SIGTERM, _term)
+            signal.signal(signal.SIGHUP, _hangup)
         front = Front(None, host, port) if app is not None else None  # the user's port first: fail early
         n = write_store(store, location)
         server = OxigraphServer(location, "127.0.0.1" if front else host, 0 if front else port,
@@ -265,7 +281,8 @@ def serve(store: ox.Store, host: str = "127.0.0.1", port: int = DEFAULT_PORT, pu
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
         if threading_main():
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def threading_main() -> bool:

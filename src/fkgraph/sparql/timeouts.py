@@ -29,7 +29,10 @@ class QueryTimeout(BusyError, TimeoutError):
                          f"with --timeout, or narrow it with parameters")
 
 
-def _child(conn, fn, args, kwargs) -> None:
+def _child(conn, parent, fn, args, kwargs) -> None:
+    from fkgraph.sparql.children import die_with_parent
+
+    die_with_parent(parent)  # a killed `fkgraph query` must not leave its worker running
     try:
         result = ("ok", fn(*args, **kwargs))
     except BaseException as e:  # sent to the parent, which re-raises it
@@ -57,7 +60,7 @@ def call(fn: Callable[..., Any], *args, timeout: float | None = None, what: str 
 
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args, kwargs), daemon=True)
+    proc = ctx.Process(target=_child, args=(send, os.getpid(), fn, args, kwargs), daemon=True)
     proc.start()
     send.close()
     deadline = time.monotonic() + timeout

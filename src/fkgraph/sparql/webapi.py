@@ -11,6 +11,9 @@ endpoint and the static site, on one port: a Starlette app (the optional extra `
 - `GET /api/openapi.json`: an OpenAPI 3.1 description generated from the `#+` decorators.
 - `/query` (and a Graph Store read on `/store`) is forwarded to the oxigraph server child with
   httpx; SPARQL Update and Graph Store writes are refused with 403 unless the service is writable.
+  A query or update that calls another service (`SERVICE`) is refused with 403: the server must
+  not fetch URLs for its callers (server-side request forgery). A request whose Host header is
+  not the loopback address served is refused with 421 (DNS rebinding).
 - `/`: the static site, when a folder is given.
 
 The API answers from the store it was given; with a writable endpoint, what /update changes shows
@@ -161,18 +164,130 @@ def openapi(queries: dict[str, Query], title: str = "fkgraph stored queries", ve
             "paths": paths}
 
 
+# ---- what the front lets through ---------------------------------------------------------------
+
+MAX_QUERY_BYTES = 1_000_000
+
+
+def federated(text: str) -> bool:
+    """True if SPARQL query or update `text` calls another service (`SERVICE`), however written:
+    escaped (`\\u0053ERVICE`), in any case, nested anywhere. Text that never spells the keyword
+    costs one search; otherwise rdflib's SPARQL parser decides, and for text it cannot parse the
+    keyword outside comments, strings and IRIs is enough to refuse."""
+    import re
+
+    plain = _unescape(text)
+    if not re.search(r"(?i)service", plain):
+        return False
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    for parse in (parseQuery, parseUpdate):
+        try:
+            return _has_service(parse(text))
+        except Exception:  # not this kind of request, or not SPARQL rdflib reads
+            continue
+    from fkgraph.sparql.binding import mask
+
+    return bool(re.search(r"(?i)\bservice\b", mask(plain)))
+
+
+def _unescape(text: str) -> str:
+    """SPARQL's codepoint escapes (\\uXXXX, \\UXXXXXXXX), applied before the grammar, as the spec says."""
+    import re
+
+    def char(m):
+        try:
+            return chr(int(m.group(1) or m.group(2), 16))
+        except (ValueError, OverflowError):
+            return m.group(0)
+    return re.sub(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})", char, text)
+
+
+def _has_service(tree) -> bool:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    stack = [tree]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, CompValue):
+            if x.name == "ServiceGraphPattern":
+                return True
+            stack.extend(x.values())
+        elif isinstance(x, (list, tuple)) or hasattr(x, "asList"):
+            stack.extend(x)
+    return False
+
+
+def request_texts(query: list[str], content_type: str, body: bytes) -> list[str]:
+    """Every SPARQL text a request to /query or /update carries: `query=`/`update=` in the URL or a
+    form body, or the body itself (application/sparql-query, sparql-update, or anything else)."""
+    from urllib.parse import parse_qs
+
+    texts = list(query)
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype == "application/x-www-form-urlencoded":
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        texts += form.get("query", []) + form.get("update", [])
+    elif body:
+        texts.append(body.decode("utf-8", "replace"))
+    return texts
+
+
+def local_hosts(host: str) -> frozenset[str] | None:
+    """The Host names a loopback server answers to (its address, localhost, 127.0.0.1, ::1); None
+    (any) for a public one, which is reached by names fkgraph cannot know."""
+    from fkgraph.sparql.serve import is_loopback
+
+    if not is_loopback(host):
+        return None
+    return frozenset({host.strip("[]").lower(), "localhost", "127.0.0.1", "::1"})
+
+
+def host_name(header: str) -> str:
+    """`Host: name:port` → `name` (lower case, brackets of an IPv6 address and a final dot removed)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0].rstrip(".") if header.count(":") == 1 else header.rstrip(".")
+
+
+class HostGuard:
+    """ASGI middleware: 421 for a request whose Host is not one of `hosts` (DNS rebinding)."""
+
+    def __init__(self, app, hosts: frozenset[str] | None = None):
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket") and self.hosts is not None:
+            header = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            if host_name(header) not in self.hosts:
+                from starlette.responses import PlainTextResponse
+
+                shown = " ".join(header.split())[:80]
+                response = PlainTextResponse(f"fkgraph: this server answers to {', '.join(sorted(self.hosts))}, "
+                                             f"not to Host {shown!r}\n", 421)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 # ---- HTTP -------------------------------------------------------------------------------------
 
 def _line(e: Exception) -> str:
-    return "fkgraph: " + " ".join(str(e).split()) + "\n"
+    from fkgraph.errors import redact
+
+    return "fkgraph: " + redact(" ".join(str(e).split())) + "\n"
 
 
 def app(service: Service, upstream: str | None = None, site: str | Path | None = None,
-        writable: bool = False, version: str = "0"):
-    """The Starlette application: /api, /query (forwarded to `upstream`), / (the `site` folder)."""
+        writable: bool = False, version: str = "0", hosts: frozenset[str] | None = None):
+    """The Starlette application: /api, /query (forwarded to `upstream`), / (the `site` folder);
+    with `hosts` (see `local_hosts`), only requests with one of those Host names."""
     import httpx
     from starlette.applications import Starlette
     from starlette.background import BackgroundTask
+    from starlette.concurrency import run_in_threadpool
+    from starlette.middleware import Middleware
     from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
     from starlette.routing import Mount, Route
 
@@ -207,11 +322,24 @@ def app(service: Service, upstream: str | None = None, site: str | Path | None =
                                      "writes are refused\n", 403)
         if client is None:
             return PlainTextResponse("fkgraph: no SPARQL endpoint behind this server\n", 404)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_QUERY_BYTES:
+                return PlainTextResponse(f"fkgraph: the request is larger than {MAX_QUERY_BYTES} bytes\n", 413)
+        if not path.startswith("/store"):
+            params = request.query_params
+            texts = request_texts(params.getlist("query") + params.getlist("update"),
+                                  request.headers.get("content-type", ""), body)
+            for text in texts:
+                if await run_in_threadpool(federated, text):
+                    return PlainTextResponse("fkgraph: federated queries (SERVICE) are refused here: this "
+                                             "server does not fetch other services for its callers\n", 403)
         url = upstream + path + ("?" + request.url.query if request.url.query else "")
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("accept", "content-type")}
         try:
             sent = await client.send(client.build_request(request.method, url, headers=headers,
-                                                          content=await request.body()), stream=True)
+                                                          content=body), stream=True)
         except httpx.HTTPError as e:
             return PlainTextResponse(f"fkgraph: the SPARQL server did not answer ({type(e).__name__})\n", 502)
         keep = {k: v for k, v in sent.headers.items() if k.lower() in ("content-type", "allow")}
@@ -235,4 +363,5 @@ def app(service: Service, upstream: str | None = None, site: str | Path | None =
         if client is not None:
             await client.aclose()
 
-    return Starlette(routes=routes, exception_handlers={Exception: failed}, lifespan=lifespan)
+    return Starlette(routes=routes, exception_handlers={Exception: failed}, lifespan=lifespan,
+                     middleware=[Middleware(HostGuard, hosts=hosts)])
