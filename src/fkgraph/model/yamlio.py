@@ -29,8 +29,9 @@ class RecordError(DataError):
         # Always one line, and bounded: a value quoted in the message may hold a newline, a
         # control character or megabytes.
         message = _one_line(message)
-        if len(message) > MAX_MESSAGE:
-            message = message[:MAX_MESSAGE] + "… (shortened)"
+        if len(message) > MAX_MESSAGE:  # keep the end too: it says what would be valid
+            half = MAX_MESSAGE // 2
+            message = f"{message[:half]} … ({len(message) - 2 * half} characters left out) … {message[-half:]}"
         self.file, self.line, self.message = _one_line(str(file)), line, message
         self.field, self.rule = field, rule
         super().__init__(f"{self.file}:{line or 1}: {self.message}")
