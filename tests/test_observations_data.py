@@ -191,7 +191,7 @@ def test_a_date_or_bounds_and_the_bounds_in_order():
 def test_statuses_used_are_defined_and_defined_ones_used():
     defined = {s["code"]: s for s in FILE["statuses"]}
     for s in defined.values():
-        assert s["label"]["da"] and s["label"]["en"] and s["definition"]["en"]
+        assert s["label"]["da"] and s["label"]["en"] and s["definition"]["da"] and s["definition"]["en"]
     used_here = {o["status"] for o in OBS}
     used_by_networks = {t["status"] for n in NETWORKS for t in n.get("trials") or [] if t.get("status")}
     assert used_here <= set(defined)
@@ -202,3 +202,20 @@ def test_statuses_used_are_defined_and_defined_ones_used():
 def test_subject_status_and_document_identify_an_observation():
     keys = Counter((kind(o), next(iter(o["subject"].values())), o["status"], doc(o)) for o in OBS)
     assert [k for k, n in keys.items() if n > 1] == []
+
+
+def test_codes_shared_with_the_ontology_keep_its_labels():
+    """approved … ended are already concepts of fk:TrialStatusScheme: the same labels, one scheme."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(path=str(DATA.parent / "ontology" / "fk.ttl"), format=ox.RdfFormat.TURTLE)
+    ontology: dict[str, dict[str, str]] = {}
+    for row in store.query("SELECT ?c ?l WHERE { ?c <http://www.w3.org/2004/02/skos/core#prefLabel> ?l }"):
+        m = re.search(r"[#/]status-([a-z-]+)\Z", row["c"].value)
+        if m:
+            ontology.setdefault(m.group(1), {})[row["l"].language] = row["l"].value
+    here = {s["code"]: s["label"] for s in FILE["statuses"]}
+    shared = set(here) & set(ontology)
+    assert shared >= {"approved", "expected", "possible", "started", "ended"}
+    assert {c: here[c] for c in shared} == {c: ontology[c] for c in shared}
