@@ -32,8 +32,11 @@ from fkgraph.model.records import RecordError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-# release.yaml is no record file: the build never reads it (tests/test_release.py checks its errors)
-FILES = sorted(str(p.relative_to(DATA)) for p in DATA.rglob("*.yaml") if p.name != "release.yaml")
+# release.yaml is no record file: the build never reads it (tests/test_release.py checks its errors).
+# observations.yaml is not read by the build yet (issue 25; tests/test_observations_data.py checks
+# it): drop it from this set once the record reader loads it.
+UNREAD = {"release.yaml", "observations.yaml"}
+FILES = sorted(str(p.relative_to(DATA)) for p in DATA.rglob("*.yaml") if p.name not in UNREAD)
 ORIGINAL = {f: (DATA / f).read_bytes() for f in FILES}
 
 
