@@ -10,6 +10,7 @@ import io
 import os
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,13 @@ OBS = "data/observations.yaml"
 
 
 def record_of(trial: str) -> dict:
+    """The trial's record in its network file, with the network's number."""
     for path in sorted((DATA / "networks").glob("*.yaml")):
-        for t in yaml.safe_load(path.read_text(encoding="utf-8")).get("trials") or []:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for t in data.get("trials") or []:
             if t["id"] == trial:
-                return t
-    raise KeyError(trial)
+                return {**t, "network": data["network"]["number"]}
+    return {}
 
 
 def observation_of(trial: str, status: str) -> dict:
@@ -174,3 +177,79 @@ def test_the_reader_names_the_line_of_each_mistake(home, old, new, message):
     assert message in error.message and error.file.endswith("observations.yaml")
     changed = text[:text.index(old)].count("\n") + 1
     assert changed <= error.line <= changed + new.count("\n") + 1, (error.line, changed)
+
+
+# ---- the site ---------------------------------------------------------------------------------------
+
+class Tables(HTMLParser):
+    """Each table of a page: its caption and its rows, each cell as (text, links)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[dict] = []
+        self.cell = None
+        self.in_caption = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"caption": "", "rows": []})
+        elif tag == "caption":
+            self.in_caption = True
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th") and self.tables:
+            self.cell = ["", []]
+        elif tag == "a" and self.cell is not None:
+            self.cell[1].append(dict(attrs)["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "caption":
+            self.in_caption = False
+        elif tag in ("td", "th") and self.cell is not None:
+            self.tables[-1]["rows"][-1].append((" ".join(self.cell[0].split()), self.cell[1]))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.in_caption:
+            self.tables[-1]["caption"] += data
+        elif self.cell is not None:
+            self.cell[0] += data
+
+
+def timeline(page: Path, caption: str) -> list[list[tuple[str, list[str]]]]:
+    parser = Tables()
+    parser.feed(page.read_text(encoding="utf-8"))
+    (table,) = [t for t in parser.tables if t["caption"].startswith(caption)]
+    return table["rows"][1:]  # the header row first
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "public"
+    api.site(out, home=ROOT)
+    return out
+
+
+@pytest.mark.slow
+def test_trial_page_shows_its_history_as_dated_rows_with_linked_sources(site):
+    page = site / "id" / "trial" / "frikommune-ii" / f"{CLIP}.html"
+    rows = timeline(page, "Status over tid")
+    assert [r[0][0].split()[0] for r in rows] == ["2018-02", "2018-12-31", "mellem"]
+    assert [r[1][0].split()[0] for r in rows] == ["forventes", "afsluttet", "evaluering"]
+    for row, doc, lines in zip(rows, ("004", "002", "002"), (record_of(CLIP)["source"]["lines"], "55", "55")):
+        (href,) = row[3][1]
+        assert (page.parent / href).resolve() == (site / "id" / "source" / f"{doc}.html").resolve()
+        assert f"linje {lines}" in row[3][0]
+
+
+@pytest.mark.slow
+def test_network_page_summarises_the_history_of_the_network_and_its_trials(site):
+    rows = timeline(site / "id" / "network" / "frikommune-ii" / "6.html", "Status over tid")
+    def in_network_6(subject: dict) -> bool:
+        if "trial" in subject:
+            return record_of(subject["trial"].split("/", 1)[1]).get("network") == 6
+        return subject.get("network") == "frikommune-ii/6"
+    observed = [o for o in yaml.safe_load((DATA / "observations.yaml").read_text(encoding="utf-8"))["observations"]
+                if in_network_6(o["subject"])]
+    assert len(rows) == len(observed) == 4
+    assert [r[0][0] for r in rows][:2] == ["2018", "2018-12-31"]  # the sleep trial's year sorts by its last day
