@@ -51,6 +51,9 @@ CASES = [(name, EXAMPLES.get(name, {})) for name in sorted(CATALOGUE)] + [
     ("trials", {"as-of": "2019-01-15"}),
     ("trials", {"asof": "2019-06-01", "status": "ended"}),
     ("status-history", {"trial": "Søvnforbedrende velfærdsteknologier"}),
+    ("municipality-trials", {"municipality": "Aarhus", "as-of": "2019-01-15"}),
+    ("trials-exempting", {"provision": "SL", "as-of": "2019-04-01"}),
+    ("trials-without-exemption", {"as-of": "2019-04-01"}),
 ]
 
 # Branches the data may not (yet) reach: the seeds record no not-continued outcome.

@@ -88,6 +88,19 @@ def test_without_as_of_the_status_is_the_february_2018_one(built):
         assert got[trial] == record_of(trial)["status"]
 
 
+@pytest.mark.parametrize("name,params", [("municipality-trials", {"municipality": "Aarhus"}),
+                                         ("trials-exempting", {"provision": "SL"}), ("trials-without-exemption", {})])
+def test_every_query_that_lists_trials_gives_the_same_status_as_of_a_date(built, name, params):
+    for day in ("2018-02-01", "2019-01-15", "2019-04-01", "2021-01-01"):
+        listed = api.query("trials", {"as-of": day}, built=built)
+        want = {r[1]: r[4] for r in listed.rows}
+        rows = api.query(name, {**params, "as-of": day}, built=built)
+        got = {r[rows.columns.index("trial")]: r[rows.columns.index("status")] for r in rows.rows}
+        assert got and all(want[t] == s for t, s in got.items()), (name, day)
+    # before any observation counts, as without the parameter
+    assert api.query(name, {**params, "as-of": "2018-02-01"}, built=built).rows == api.query(name, params, built=built).rows
+
+
 def test_a_year_counts_from_its_last_day_and_bounds_from_not_after(built):
     """The sleep trial started "i slutningen af 2018" (date 2018): not yet on 2018-12-30, on
     2018-12-31. The clip-card trial's evaluation was planned at a date bounded by 2019-04-01."""
