@@ -266,3 +266,10 @@ def test_network_page_summarises_the_history_of_the_network_and_its_trials(site)
                 if in_network_6(o["subject"])]
     assert len(rows) == len(observed) == 4
     assert [r[0][0] for r in rows][:2] == ["2018", "2018-12-31"]  # the sleep trial's year sorts by its last day
+
+
+@pytest.mark.slow
+def test_the_further_programme_page_shows_its_announcement_before_its_deadline(site):
+    rows = timeline(site / "id" / "programme" / "frikommune-iii.html", "Status over tid")
+    assert [r[1][0].split()[0] for r in rows] == ["varslet", "ansøgningsfrist"]
+    assert rows[1][0][0].startswith("2019-04-01") and rows[0][0][0].startswith("mellem 2018-12-31 og 2019-04-01")

@@ -229,25 +229,26 @@ class Site:
 HISTORY = [("Dato", "Date"), ("Status", "Status"), ("Kildens ordlyd", "As the source says"), ("Kilde", "Source")]
 
 
-def _when(s: Site, node: str) -> tuple[str, dict]:
-    """An observation's date as the source states it, or its bounds, and the day it sorts by."""
+def _when(s: Site, node: str) -> tuple[tuple[str, str], dict]:
+    """An observation's date as the source states it, or its bounds, and what it sorts by: the day
+    it counts from (its day, else its last possible day), then its first possible day."""
     dct = PREFIXES["dcterms"]
     day = next(iter(s.objects(node, dct + "date")), None)
     first = next(iter(s.objects(node, FK + "notBefore")), None)
     last = next(iter(s.objects(node, FK + "notAfter")), None)
+    since, until = (first.value if first else ""), (last.value if last else "")
     if day is not None:
-        key = day.value if len(day.value) == 10 else (last.value if last else day.value)
-        return key, text(day.value, "")
+        return ((day.value, day.value) if len(day.value) == 10 else (until, since)), text(day.value, "")
     if first and last:
-        return last.value, text(f"mellem {first.value} og {last.value}", f"between {first.value} and {last.value}")
+        return (until, since), text(f"mellem {since} og {until}", f"between {since} and {until}")
     if last:
-        return last.value, text(f"senest {last.value}", f"by {last.value}")
-    return first.value if first else "", text(f"efter {first.value}" if first else "", f"after {first.value}" if first else "")
+        return (until, ""), text(f"senest {until}", f"by {until}")
+    return (since, since), text(f"efter {since}", f"after {since}")
 
 
-def history(s: Site, subjects: list[str], here: str, baseline: bool = True) -> list[list]:
-    """Dated rows, oldest first: (with `baseline`) the February 2018 status of a trial (fk:status,
-    dated as its source 004), then every status observation about one of `subjects`, with the
+def history(s: Site, subjects: list[str], here: str, about: bool = False) -> list[list]:
+    """Dated rows, oldest first: a trial's February 2018 status (fk:status, dated as its source 004),
+    then every status observation about one of `subjects` (`about`: naming which), with the
     document linked and its lines."""
     prov, dct = PREFIXES["prov"], PREFIXES["dcterms"]
     rows = []
@@ -262,17 +263,17 @@ def history(s: Site, subjects: list[str], here: str, baseline: bool = True) -> l
                     cells += [s.value(doc, here), text(f"linje {lines}", f"lines {lines}")]
         return cells
     for iri in subjects:
-        if baseline:
+        if not about:
             for status in s.objects(iri, FK + "status"):
                 cells = source(iri, "004")
                 issued = next((str(d.value) for c in s.objects(iri, prov + "wasDerivedFrom") for doc in s.objects(c.value, dct + "isPartOf")
                                if doc.value.endswith("/004") for d in s.objects(doc.value, dct + "issued")), "")
-                rows.append(((issued, 0), [text(issued, ""), [s.value(status, here)], s.linked(s.objects(iri, FK + "statusText"), here), cells]))
+                rows.append(((issued, "", 0), [text(issued, ""), [s.value(status, here)], s.linked(s.objects(iri, FK + "statusText"), here), cells]))
         for obs in s.subjects(FK + "about", iri):
             key, when = _when(s, obs.value)
             statement = [v for v in s.linked(s.objects(obs.value, FK + "statusText"), here) if v["lang"] == "da"]
-            about = [] if baseline else [[s.value(ox.NamedNode(iri), here)]]
-            rows.append(((key, 1), [when, *about, s.linked(s.objects(obs.value, FK + "observedStatus"), here), statement, source(obs.value)]))
+            subject = [[s.value(ox.NamedNode(iri), here)]] if about else []
+            rows.append(((*key, 1), [when, *subject, s.linked(s.objects(obs.value, FK + "observedStatus"), here), statement, source(obs.value)]))
     return [r for _, r in sorted(rows, key=lambda r: (r[0], str(r[1])))]
 
 
@@ -339,7 +340,7 @@ def _network(s: Site, iri: str, here: str) -> list[dict]:
             section("Forsøg", "Trials", [("Forsøg", "Trial"), ("Status", "Status"), ("Fritaget fra", "Exempted from")], rows),
             section("Status over tid: netværket og dets forsøg efter februar 2018",
                     "Status over time: the network and its trials after February 2018",
-                    [("Dato", "Date"), ("Om", "About")] + HISTORY[1:], history(s, [iri] + trials, here, baseline=False))]
+                    [("Dato", "Date"), ("Om", "About")] + HISTORY[1:], history(s, [iri] + trials, here, about=True))]
 
 
 def _municipality(s: Site, iri: str, here: str) -> list[dict]:
@@ -369,7 +370,8 @@ def _source(s: Site, iri: str, here: str) -> list[dict]:
 
 def _programme(s: Site, iri: str, here: str) -> list[dict]:
     networks = [n for n in s.subjects(FK + "programme", iri) if getattr(s.pages.get(n.value), "kind", "") == "network"]
-    return [section("Netværk", "Networks", [("Netværk", "Network")], [[[v]] for v in s.linked(networks, here)])]
+    return [section("Netværk", "Networks", [("Netværk", "Network")], [[[v]] for v in s.linked(networks, here)]),
+            section("Status over tid", "Status over time", HISTORY, history(s, [iri], here))]
 
 
 _SECTIONS = {"trial": _trial, "statute": _statute, "provision": _provision, "network": _network,
