@@ -174,6 +174,7 @@ def test_contradicting_observations_fail_shacl_on_their_yaml_lines(home):
     ("subject: {trial: frikommune-ii/" + SLEEP + "}", "subject: {trial: frikommune-ii/no-such-trial}", "is not in the records"),
     ("subject: {network: frikommune-ii/7}", "subject: {network: frikommune-ii/9}", "is not in the records"),
     ("    status: restricted\n", "    status: finished\n", "is not one of the statuses"),
+    ('municipalities: ["0751", "0561"]', 'municipalities: ["0751", "9999"]', "is not in municipalities.yaml"),
     ("    date: 2018-12-01\n", "    date: 2018-13-01\n", "is not a real date"),
     ("    not_before: 2020-01-01\n    date_text: \"I forrige uge\"", "    not_before: 2020-01-01\n    not_after: 2019-01-01\n    date_text: \"I forrige uge\"", "is after not_after"),
     ("    source: {doc: \"002\", lines: \"57\"}", "    source: {doc: \"002\", lines: \"5700\"}", "run past the end"),

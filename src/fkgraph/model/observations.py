@@ -65,7 +65,8 @@ def _known(rec: Records) -> dict[str, dict[str, Record]]:
     """The ids a subject may name, by kind."""
     return {"trial": {f"{t.get('programme')}/{t.get('id')}": t for t in rec.trials},
             "network": {f"{n.get('programme')}/{n.get('number')}": n for n in rec.networks},
-            "programme": {str(pr.get("id")): pr for pr in rec.programmes}}
+            "programme": {str(pr.get("id")): pr for pr in rec.programmes},
+            "municipality": {str(m.get("code")): m for m in rec.municipalities}}
 
 
 def _observation(o: Record, codes: set[str], docs, known) -> None:
@@ -96,12 +97,9 @@ def _observation(o: Record, codes: set[str], docs, known) -> None:
         if key not in COUNTS:
             raise o.error(f"{where}: count has {key!r}; use {', '.join(COUNTS)}", "count")
         _positive(o["count"], key, f"{where} count")
-    codes_named = _text_list(o, "municipalities", where)
-    if known is not None and codes_named:
-        members = {c for n in known["network"].values() for c in n.get("members") or []}
-        for c in codes_named:
-            if c not in members:
-                raise o.error(f"{where}: municipality {c!r} is not a member of any network; use a kommunekode of municipalities.yaml", "municipalities")
+    for c in _text_list(o, "municipalities", where):
+        if known is not None and c not in known["municipality"]:
+            raise o.error(f"{where}: municipality {c!r} is not in municipalities.yaml; use a four-digit kommunekode listed there", "municipalities")
     o["_sources"] = _source(o, where, docs)
     documents = sorted({s["doc"] for s in o["_sources"]})
     if len(documents) != 1:
