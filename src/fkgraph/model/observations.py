@@ -36,7 +36,8 @@ def load(path: Path, rec: Records, docs: dict[str, Record], p: Problems) -> None
     for s in _list(data, "statuses", path.name):
         with p.each():
             codes.add(_status(_expect_record(s, str(path), data.line_of("statuses"), "status")))
-    known = None if p.incomplete else _known(rec)
+    # after an earlier problem the records named may be the ones that failed: no references checked
+    known = None if p.incomplete or p.errors else _known(rec)
     seen: dict[tuple, Record] = {}
     for o in _list(data, "observations", path.name):
         with p.each():
