@@ -204,17 +204,17 @@ def test_subject_status_and_document_identify_an_observation():
 
 
 def test_codes_shared_with_the_ontology_keep_its_labels():
-    """approved … ended are already concepts of fk:TrialStatusScheme: the same labels, one scheme."""
+    """Every code is a concept of fk:TrialStatusScheme with the same labels and definitions: one scheme."""
     import pyoxigraph as ox
 
     store = ox.Store()
     store.load(path=str(DATA.parent / "ontology" / "fk.ttl"), format=ox.RdfFormat.TURTLE)
-    ontology: dict[str, dict[str, str]] = {}
-    for row in store.query("SELECT ?c ?l WHERE { ?c <http://www.w3.org/2004/02/skos/core#prefLabel> ?l }"):
-        m = re.search(r"[#/]status-([a-z-]+)\Z", row["c"].value)
-        if m:
-            ontology.setdefault(m.group(1), {})[row["l"].language] = row["l"].value
-    here = {s["code"]: s["label"] for s in FILE["statuses"]}
-    shared = set(here) & set(ontology)
-    assert shared >= {"approved", "expected", "possible", "started", "ended"}
-    assert {c: here[c] for c in shared} == {c: ontology[c] for c in shared}
+    for prop, key in (("prefLabel", "label"), ("definition", "definition")):
+        ontology: dict[str, dict[str, str]] = {}
+        for row in store.query(f"SELECT ?c ?l WHERE {{ ?c <http://www.w3.org/2004/02/skos/core#{prop}> ?l }}"):
+            m = re.search(r"[#/]status-([a-z-]+)\Z", row["c"].value)
+            if m:
+                ontology.setdefault(m.group(1), {})[row["l"].language] = row["l"].value
+        here = {s["code"]: s[key] for s in FILE["statuses"]}
+        assert set(here) <= set(ontology), "every code of the file is a concept of fk:TrialStatusScheme"
+        assert here == {c: ontology[c] for c in here}, prop

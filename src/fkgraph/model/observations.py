@@ -32,17 +32,19 @@ def load(path: Path, rec: Records, docs: dict[str, Record], p: Problems) -> None
             raise RecordError(path, 1, "observations.yaml must be a mapping with 'statuses:' and 'observations:'")
     if data is None:
         return
-    codes = set()
+    labels: dict[str, Record] = {}
     for s in _list(data, "statuses", path.name):
         with p.each():
-            codes.add(_status(_expect_record(s, str(path), data.line_of("statuses"), "status")))
+            s = _expect_record(s, str(path), data.line_of("statuses"), "status")
+            labels[_status(s)] = s["label"]
     # after an earlier problem the records named may be the ones that failed: no references checked
     known = None if p.incomplete or p.errors else _known(rec)
     seen: dict[tuple, Record] = {}
     for o in _list(data, "observations", path.name):
         with p.each():
             o = _expect_record(o, str(path), data.line_of("observations"), "observation")
-            _observation(o, codes, docs, known)
+            _observation(o, set(labels), docs, known)
+            o["_status_label"] = labels[o["status"]]
             rec.observations.append(o)
             key = (o["_subject"], o["status"], o["_doc"])
             if key in seen:
@@ -83,6 +85,7 @@ def _observation(o: Record, codes: set[str], docs, known) -> None:
         example = next(iter(known[kind]), "…")
         raise o.error(f"{where}: {kind} {ref!r} is not in the records; write it as the records name it, e.g. {example}", "subject")
     o["_subject"] = (kind, ref)
+    o["_subject_name"] = known[kind][ref].get("name") if known is not None else None
     status = _need(o, "status", where)
     if status not in codes:
         raise o.error(f"{where}: status {status!r} is not one of the statuses at the top of the file: {', '.join(sorted(codes))}", "status")

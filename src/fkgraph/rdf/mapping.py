@@ -448,9 +448,9 @@ class _Mapping:
         t.add(node, _t("fk:about"), about)
         t.add(node, _t("fk:observedStatus"), concept("status", o["status"]))
         first, last = period(o)
-        when = o.get("date") or f"{first or '…'}/{last or '…'}"
-        t.add(node, _t("rdfs:label"), da(f"{ref}: {o['status']} {when} (kilde {o['_doc']})"))
-        t.add(node, _t("rdfs:label"), en(f"{ref}: {o['status']} {when} (source {o['_doc']})"))
+        when, name, label = o.get("date") or f"{first or '…'}/{last or '…'}", o["_subject_name"] or {}, o["_status_label"]
+        for lang in ("da", "en"):
+            t.add(node, _t("rdfs:label"), _lit(f"{label[lang]} {when}: {name.get(lang) or name.get('da') or ref}", lang))
         if o.get("date"):
             t.add(node, _t("dcterms:date"), partial_date(o["date"]))
         for value, prop in ((first, "fk:notBefore"), (last, "fk:notAfter")):
