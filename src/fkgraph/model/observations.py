@@ -36,7 +36,10 @@ def load(path: Path, rec: Records, docs: dict[str, Record], p: Problems) -> None
     for s in _list(data, "statuses", path.name):
         with p.each():
             s = _expect_record(s, str(path), data.line_of("statuses"), "status")
-            labels[_status(s)] = s["label"]
+            code = _status(s)
+            if code in labels:
+                raise s.error(f"duplicate status code {code!r}; each code is defined once (remove one of them)", "code")
+            labels[code] = s["label"]
     # after an earlier problem the records named may be the ones that failed: no references checked
     known = None if p.incomplete or p.errors else _known(rec)
     seen: dict[tuple, Record] = {}
@@ -83,7 +86,7 @@ def _observation(o: Record, codes: set[str], docs, known) -> None:
     where = f"observation of {kind} {ref}"
     if known is not None and ref not in known[kind]:
         example = next(iter(known[kind]), "…")
-        raise o.error(f"{where}: {kind} {ref!r} is not in the records; write it as the records name it, e.g. {example}", "subject")
+        raise subject.error(f"{where}: {kind} {ref!r} is not in the records; write it as the records name it, e.g. {example}", kind)
     o["_subject"] = (kind, ref)
     o["_subject_name"] = known[kind][ref].get("name") if known is not None else None
     status = _need(o, "status", where)

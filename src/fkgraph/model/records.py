@@ -108,7 +108,8 @@ def load(data_dir: str | Path) -> Records:
                              (rec.applications, "id", "application id")):
         with p.each():
             _unique(group, key, what, scope=lambda r: r["programme"])
-    _check_links(rec, p)
+    with p.each():  # a value an earlier check refused (an id that is a set) may break the lookups
+        _check_links(rec, p)
     if (root / "outcomes.yaml").is_file():
         _load_outcomes(rec, root, docs, p)
     if (root / "observations.yaml").is_file():
@@ -159,7 +160,7 @@ def _load_programmes(rec: Records, root: Path, docs, problems: Problems) -> dict
             _check_programme(p, docs)
     with problems.each():
         _unique(rec.programmes, "id", "programme id")
-    return {p.get("id"): p for p in rec.programmes}
+    return {p.get("id"): p for p in rec.programmes if isinstance(p.get("id"), str)}
 
 
 def _check_programme(p: Record, docs) -> None:
@@ -185,7 +186,7 @@ def _load_municipalities(rec: Records, root: Path, docs, p: Problems) -> set[str
             _check_municipality(m, docs)
     with p.each():
         _unique(rec.municipalities, "code", "municipality code")
-    return {m.get("code") for m in rec.municipalities}
+    return {m.get("code") for m in rec.municipalities if isinstance(m.get("code"), str)}  # a refused code is no key
 
 
 def _check_municipality(m: Record, docs) -> None:

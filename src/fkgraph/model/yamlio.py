@@ -93,6 +93,8 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> Items:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+# no record holds a set (nor could one be an id): `!!set` is refused like any other tag
+_Loader.yaml_constructors = {t: c for t, c in _Loader.yaml_constructors.items() if t != "tag:yaml.org,2002:set"}
 
 
 def _check_depth(text: str, path: Path) -> None:
