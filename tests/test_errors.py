@@ -121,7 +121,7 @@ CASES = [
     ("is not a known trial", "outcomes.yaml", '"frikommune-ii/proeveforsoeg"', '"proeveforsoeg"', ["trial 'proeveforsoeg' is not a known trial", "write programme/trial-id"]),
     ("a network file must be", NET, None, "- just a list\n", ["a network file must be a mapping with 'network:'"]),
     ("member", NET, 'members: ["0159"]', 'members: ["0159", "0997"]', ["member '0997' is not in municipalities.yaml", "use a four-digit kommunekode listed there"]),
-    ("is not in programmes.yaml", NET, "programme: frikommune-ii", "programme: frikommune-iii", ["programme 'frikommune-iii' is not in programmes.yaml", "known: frikommune-i, frikommune-ii"]),
+    ("is not in programmes.yaml", NET, "programme: frikommune-ii", "programme: frikommune-iv", ["programme 'frikommune-iv' is not in programmes.yaml", "known: frikommune-i, frikommune-ii, frikommune-iii"]),
     ("municipality {code!r} is not in", NET, 'municipalities: ["0159"]', 'municipalities: ["0997"]', ["municipality '0997' is not in municipalities.yaml", "use a four-digit kommunekode"]),
     ("is not a member of network", NET, 'municipalities: ["0159"]', 'municipalities: ["0998"]', ["municipality 0998 is not a member of network 99", "add it to the network's members"]),
     ("exemption: {flag}", NET, "      - kind: fritagelse", "      - kind: fritagelse\n        partial: ja", ["exemption: partial must be true or false"]),

@@ -32,8 +32,11 @@ from fkgraph.model.records import RecordError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-# release.yaml is no record file: the build never reads it (tests/test_release.py checks its errors)
-FILES = sorted(str(p.relative_to(DATA)) for p in DATA.rglob("*.yaml") if p.name != "release.yaml")
+# release.yaml is no record file: the build never reads it (tests/test_release.py checks its errors).
+# observations.yaml is not read by the build yet (issue 25; tests/test_observations_data.py checks
+# it): drop it from this set once the record reader loads it.
+UNREAD = {"release.yaml"}
+FILES = sorted(str(p.relative_to(DATA)) for p in DATA.rglob("*.yaml") if p.name not in UNREAD)
 ORIGINAL = {f: (DATA / f).read_bytes() for f in FILES}
 
 
@@ -326,6 +329,16 @@ def check_error(message: str, m: Mutated, home: Path) -> None:
     assert not MARKER.exists(), "a YAML tag executed code"
 
 
+def check_lines(stderr: str, m: Mutated, home: Path) -> None:
+    """The CLI's stderr: one line per record error (cli._failure prints each). The first is the
+    cause and points into the mutation; the others (its consequences) are each one well-formed line."""
+    assert stderr.endswith("\n") and stderr.strip(), stderr
+    consequence = Mutated(m.file, m.data, m.kind, m.must_fail)  # no lines to point into
+    for i, line in enumerate(stderr.rstrip("\n").split("\n")):
+        assert line.startswith("fkgraph: "), stderr
+        check_error(line.removeprefix("fkgraph: "), m if i == 0 else consequence, home)
+
+
 def library_result(home: Path) -> str | None:
     """The build's error message, or None when the mutated data still builds."""
     try:
@@ -356,7 +369,7 @@ def test_library_raises_record_error_with_place_and_hint(fuzz_home, m):
 @FUZZ
 @given(m=MUTATIONS)
 def test_cli_in_process_one_line_exit_1(fuzz_home, m):
-    """`fkgraph query` on mutated data: exit 0, or one line on stderr and exit 1; never a traceback."""
+    """`fkgraph query` on mutated data: exit 0, or one line per problem on stderr and exit 1; never a traceback."""
     _write(fuzz_home, m)
     try:
         result = CliRunner().invoke(cli, ["--home", str(fuzz_home), "query", "statutes", "--format", "csv"])
@@ -367,8 +380,7 @@ def test_cli_in_process_one_line_exit_1(fuzz_home, m):
         assert result.exit_code == 1, f"{m.kind} was accepted"
     assert result.exit_code in (0, 1), result.stderr
     if result.exit_code == 1:
-        assert result.stderr.startswith("fkgraph: "), result.stderr
-        check_error(result.stderr.removeprefix("fkgraph: "), m, fuzz_home)
+        check_lines(result.stderr, m, fuzz_home)
     else:
         assert result.stderr == "" and result.stdout.startswith("statute"), result.output
 
@@ -377,7 +389,7 @@ def test_cli_in_process_one_line_exit_1(fuzz_home, m):
 @settings(max_examples=max(4, N // 15), deadline=None, suppress_health_check=list(HealthCheck))
 @given(m=MUTATIONS)
 def test_cli_subprocess_one_line_exit_1(fuzz_home, m):
-    """A sample as a real process: same one line, exit 1, nothing on stdout, no traceback."""
+    """A sample as a real process: the same lines, exit 1, nothing on stdout, no traceback."""
     _write(fuzz_home, m)
     try:
         env = {**os.environ, "FKGRAPH_CACHE": "/dev/null/no-cache"}
@@ -392,8 +404,7 @@ def test_cli_subprocess_one_line_exit_1(fuzz_home, m):
         assert proc.returncode == 1
     if proc.returncode == 1:
         assert proc.stdout == ""
-        assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("fkgraph: "), proc.stderr
-        check_error(proc.stderr.removeprefix("fkgraph: "), m, fuzz_home)
+        check_lines(proc.stderr, m, fuzz_home)
 
 
 # ---- fixed hostile inputs (always run) -------------------------------------------------------

@@ -11,6 +11,9 @@ from fkgraph.model.iris import HTTP_IRI
 from fkgraph.model.yamlio import Record, RecordError
 
 STATUSES = ("approved", "expected", "possible", "started", "ended", "made-permanent", "lapsed")
+#: The codes only dated observations (observations.yaml) use; with STATUSES, fk:TrialStatusScheme.
+OBSERVED_STATUSES = ("decided", "announced", "application-deadline", "in-preparation", "active", "delayed",
+                     "restricted", "evaluation-planned", "evaluated")
 KINDS = ("fritagelse", "fravigelse", "dispensation", "udvidelse")
 DECISIONS = ("granted", "partly-granted", "rejected", "withdrawn", "not-needed", "general-law")
 OUTCOME_KINDS = ("recommended-permanent", "made-permanent", "not-continued")

@@ -33,6 +33,8 @@ PATTERNS = {
     "application": "id/application/{programme}/{application}",
     "evaluation": "id/evaluation/{programme}/{network}/{evaluation}",
     "outcome": "id/outcome/{outcome}",
+    # subject, status and source document identify an observation (data/README.md)
+    "observation": "id/observation/{about}/{subject}/{status}/{doc}",
     "document": "id/source/{doc}",
     "excerpt": "id/source/{doc}/lines/{lines}",
     "dataset": "id/dataset",

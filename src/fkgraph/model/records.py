@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fkgraph.model.fields import (  # noqa: F401  (the vocabularies are part of this module's interface)
-    _known, CODE, DECISIONS, HTTP_URL, KINDS, OUTCOME_KINDS, SOURCE_ID, SOURCE_KINDS, STATUSES,
+    _known, CODE, DECISIONS, HTTP_URL, KINDS, OBSERVED_STATUSES, OUTCOME_KINDS, SOURCE_ID, SOURCE_KINDS, STATUSES,
     STATUTE_ID, STATUTE_TYPES, _date, _expect_record, _langs, _list, _need, _one_of, _optional_flag,
     _optional_langs, _optional_text, _partial_date, _positive, _slug, _source, _text_list, _top_list, _unique)
+from fkgraph.model import observations
 from fkgraph.model.yamlio import MAX_BYTES, MAX_DEPTH, Record, RecordError, load_yaml  # noqa: F401  (interface)
 
 #: How many problems one check reports before it stops.
@@ -80,6 +81,7 @@ class Records:
     applications: list[Record] = field(default_factory=list)
     evaluations: list[Record] = field(default_factory=list)
     outcomes: list[Record] = field(default_factory=list)
+    observations: list[Record] = field(default_factory=list)  # dated statuses (model/observations.py)
 
     def files(self) -> list[Path]:
         return sorted(p for p in self.root.rglob("*.yaml"))
@@ -106,9 +108,12 @@ def load(data_dir: str | Path) -> Records:
                              (rec.applications, "id", "application id")):
         with p.each():
             _unique(group, key, what, scope=lambda r: r["programme"])
-    _check_links(rec, p)
+    with p.each():  # a value an earlier check refused (an id that is a set) may break the lookups
+        _check_links(rec, p)
     if (root / "outcomes.yaml").is_file():
         _load_outcomes(rec, root, docs, p)
+    if (root / "observations.yaml").is_file():
+        observations.load(root / "observations.yaml", rec, docs, p)
     p.raise_any()
     return rec
 
@@ -156,7 +161,7 @@ def _load_programmes(rec: Records, root: Path, docs, problems: Problems) -> dict
             _check_programme(p, docs)
     with problems.each():
         _unique(rec.programmes, "id", "programme id")
-    return {p.get("id"): p for p in rec.programmes}
+    return {p.get("id"): p for p in rec.programmes if isinstance(p.get("id"), str)}
 
 
 def _check_programme(p: Record, docs) -> None:
@@ -164,7 +169,7 @@ def _check_programme(p: Record, docs) -> None:
     where = f"programme {p.get('id', '?')}"
     _slug(p, "id", where)
     _langs(p, "name", where)
-    p["start"], p["end"] = _date(p, "start", where), _date(p, "end", where)
+    p["start"], p["end"] = _date(p, "start", where, required=False), _date(p, "end", where, required=False)
     p["_sources"] = _source(p, where, docs)
     for r in _list(p, "rounds", where):
         r = _expect_record(r, p.file, p.line_of("rounds"), f"{where} round")
@@ -184,7 +189,7 @@ def _load_municipalities(rec: Records, root: Path, docs, p: Problems) -> set[str
             _check_municipality(m, docs)
     with p.each():
         _unique(rec.municipalities, "code", "municipality code")
-    return {m.get("code") for m in rec.municipalities}
+    return {m.get("code") for m in rec.municipalities if isinstance(m.get("code"), str)}  # a refused code is no key
 
 
 def _check_municipality(m: Record, docs) -> None:

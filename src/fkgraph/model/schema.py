@@ -19,7 +19,7 @@ LIMIT = 100
 #: The schema of each file in `data/`; every file under `networks/` is a network file.
 _SCHEMAS = {name: name.replace(".yaml", ".json") for name in (
     "statutes.yaml", "municipalities.yaml", "programmes.yaml", "sources.yaml", "outcomes.yaml",
-    "release.yaml", "frikommune-i.yaml")}
+    "release.yaml", "frikommune-i.yaml", "observations.yaml")}
 _NETWORK = "network.json"
 #: The files the record reader cannot do without.
 _REQUIRED = ("sources.yaml", "programmes.yaml", "municipalities.yaml", "statutes.yaml")

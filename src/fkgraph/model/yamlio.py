@@ -129,6 +129,8 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_text)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+# no record holds a set (nor could one be an id): `!!set` is refused like any other tag
+_Loader.yaml_constructors = {t: c for t, c in _Loader.yaml_constructors.items() if t != "tag:yaml.org,2002:set"}
 
 
 def _check_depth(text: str, path: Path) -> None:

@@ -226,6 +226,57 @@ class Site:
 
 # ---- the tables of each kind of page ---------------------------------------------------------------
 
+HISTORY = [("Dato", "Date"), ("Status", "Status"), ("Kildens ordlyd", "As the source says"), ("Kilde", "Source")]
+
+
+def _when(s: Site, node: str) -> tuple[tuple[str, str], dict]:
+    """An observation's date as the source states it, or its bounds, and what it sorts by: the day
+    it counts from (its day, else its last possible day), then its first possible day."""
+    dct = PREFIXES["dcterms"]
+    day = next(iter(s.objects(node, dct + "date")), None)
+    first = next(iter(s.objects(node, FK + "notBefore")), None)
+    last = next(iter(s.objects(node, FK + "notAfter")), None)
+    since, until = (first.value if first else ""), (last.value if last else "")
+    if day is not None:
+        return ((day.value, day.value) if len(day.value) == 10 else (until, since)), text(day.value, "")
+    if first and last:
+        return (until, since), text(f"mellem {since} og {until}", f"between {since} and {until}")
+    if last:
+        return (until, ""), text(f"senest {until}", f"by {until}")
+    return (since, since), text(f"efter {since}", f"after {since}")
+
+
+def history(s: Site, subjects: list[str], here: str, about: bool = False) -> list[list]:
+    """Dated rows, oldest first: a trial's February 2018 status (fk:status, dated as its source 004),
+    then every status observation about one of `subjects` (`about`: naming which), with the
+    document linked and its lines."""
+    prov, dct = PREFIXES["prov"], PREFIXES["dcterms"]
+    rows = []
+
+    def source(node: str, only: str | None = None) -> list[dict]:
+        cells = []
+        for x in sorted(s.objects(node, prov + "wasDerivedFrom"), key=lambda x: _results.natural_key(x.value)):
+            start, end = (next(iter(s.objects(x.value, FK + p)), None) for p in ("startLine", "endLine"))
+            for doc in s.objects(x.value, dct + "isPartOf"):
+                if only is None or doc.value.endswith("/" + only):
+                    lines = start.value if start and end and start.value == end.value else f"{start.value}-{end.value}" if start and end else ""
+                    cells += [s.value(doc, here), text(f"linje {lines}", f"lines {lines}")]
+        return cells
+    for iri in subjects:
+        if not about:
+            for status in s.objects(iri, FK + "status"):
+                cells = source(iri, "004")
+                issued = next((str(d.value) for c in s.objects(iri, prov + "wasDerivedFrom") for doc in s.objects(c.value, dct + "isPartOf")
+                               if doc.value.endswith("/004") for d in s.objects(doc.value, dct + "issued")), "")
+                rows.append(((issued, "", 0), [text(issued, ""), [s.value(status, here)], s.linked(s.objects(iri, FK + "statusText"), here), cells]))
+        for obs in s.subjects(FK + "about", iri):
+            key, when = _when(s, obs.value)
+            statement = [v for v in s.linked(s.objects(obs.value, FK + "statusText"), here) if v["lang"] == "da"]
+            subject = [[s.value(ox.NamedNode(iri), here)]] if about else []
+            rows.append(((*key, 1), [when, *subject, s.linked(s.objects(obs.value, FK + "observedStatus"), here), statement, source(obs.value)]))
+    return [r for _, r in sorted(rows, key=lambda r: (r[0], str(r[1])))]
+
+
 def _trial(s: Site, iri: str, here: str) -> list[dict]:
     fk, dct = FK, PREFIXES["dcterms"]
     facts = s.facts(iri, here, (
@@ -244,6 +295,7 @@ def _trial(s: Site, iri: str, here: str) -> list[dict]:
         rows.append([[s.value(sol["prov"], here)], [s.value(statute, here)],
                      [s.value(sol["kind"], here)], [s.value(sol["cite"], here)]])
     return [section("Oversigt", "Overview", OVERVIEW, facts),
+            section("Status over tid", "Status over time", HISTORY, history(s, [iri], here)),
             section("Fritagelser", "Exemptions", [("Bestemmelse", "Provision"), ("Lov", "Statute"), ("Art", "Kind"),
                                                   ("Kildens ordlyd", "Citation as written")], rows),
             section("Kommuner", "Municipalities", [("Kommune", "Municipality")],
@@ -282,9 +334,13 @@ def _network(s: Site, iri: str, here: str) -> list[dict]:
         if t.value in s.pages:
             rows.append([[s.value(t, here)], s.linked(s.objects(t.value, FK + "status"), here),
                          s.linked(s.objects(t.value, FK + "exemptsFrom"), here)])
+    trials = [t.value for t in s.subjects(FK + "network", iri)]
     return [section("Medlemmer", "Members", [("Kommune", "Municipality")],
                     [[[v]] for v in s.linked(s.objects(iri, PREFIXES["org"] + "hasMember"), here)]),
-            section("Forsøg", "Trials", [("Forsøg", "Trial"), ("Status", "Status"), ("Fritaget fra", "Exempted from")], rows)]
+            section("Forsøg", "Trials", [("Forsøg", "Trial"), ("Status", "Status"), ("Fritaget fra", "Exempted from")], rows),
+            section("Status over tid: netværket og dets forsøg efter februar 2018",
+                    "Status over time: the network and its trials after February 2018",
+                    [("Dato", "Date"), ("Om", "About")] + HISTORY[1:], history(s, [iri] + trials, here, about=True))]
 
 
 def _municipality(s: Site, iri: str, here: str) -> list[dict]:
@@ -314,7 +370,8 @@ def _source(s: Site, iri: str, here: str) -> list[dict]:
 
 def _programme(s: Site, iri: str, here: str) -> list[dict]:
     networks = [n for n in s.subjects(FK + "programme", iri) if getattr(s.pages.get(n.value), "kind", "") == "network"]
-    return [section("Netværk", "Networks", [("Netværk", "Network")], [[[v]] for v in s.linked(networks, here)])]
+    return [section("Netværk", "Networks", [("Netværk", "Network")], [[[v]] for v in s.linked(networks, here)]),
+            section("Status over tid", "Status over time", HISTORY, history(s, [iri], here))]
 
 
 _SECTIONS = {"trial": _trial, "statute": _statute, "provision": _provision, "network": _network,

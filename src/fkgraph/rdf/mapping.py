@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # loading a cached graph needs neither the YAML reader nor th
 #: its line (the same property may come from different fields in different records: the first
 #: field of the list the record has wins).
 FIELDS = {
-    "fk:status": ["status"], "fk:statusText": ["status_text"], "fk:startDate": ["start"],
+    "fk:status": ["status"], "fk:statusText": ["status_text", "text"], "fk:startDate": ["start"],
     "fk:endDate": ["end"], "rdfs:label": ["name", "title"], "fk:municipality": ["municipalities"],
     "org:hasMember": ["members"], "fk:kind": ["kind"], "fk:citation": ["text"], "fk:provision": ["cites"],
     "fk:exemptsFrom": ["exemptions"], "fk:decision": ["decision"], "fk:round": ["round"],
@@ -37,6 +37,8 @@ FIELDS = {
     "prov:wasDerivedFrom": ["source", "sources"], "skos:note": ["note"], "fk:reason": ["reason"],
     "fk:statuteType": ["type"], "rdfs:seeAlso": ["eli"], "dcterms:title": ["title"],
     "fk:legalBasis": ["legal_basis"], "fk:partial": ["partial"], "fk:unspecified": ["unspecified"],
+    "fk:about": ["subject"], "fk:observedStatus": ["status"], "dcterms:date": ["date"], "fk:dateText": ["date_text"],
+    "fk:notBefore": ["not_before", "date"], "fk:notAfter": ["not_after", "date"], "fk:excludes": ["except"],
 }
 
 LEVEL_NAMES = {"kap": "kapitel", "p": "paragraf", "stk": "stykke", "nr": "nummer", "litra": "litra", "pkt": "punktum"}
@@ -216,6 +218,8 @@ class _Mapping:
             self.evaluation(e)
         for o in recs.outcomes:
             self.outcome(o)
+        for o in recs.observations:
+            self.observation(o)
 
     def parse(self, cite: str, rec: Record, key: str, where: str) -> citations.Provision:
         """citations.parse_one, memoised for this build: the same canonical citation recurs across many trials."""
@@ -260,8 +264,9 @@ class _Mapping:
         t.add(node, A, _t("fk:Programme"))
         t.labels(node, p["name"])
         t.add(node, _t("skos:notation"), _lit(p["id"]))
-        t.add(node, _t("fk:startDate"), date(p["start"]))
-        t.add(node, _t("fk:endDate"), date(p["end"]))
+        for key, prop in (("start", "fk:startDate"), ("end", "fk:endDate")):
+            if p.get(key):
+                t.add(node, _t(prop), date(p[key]))
         t.sources(node, p, base)
         t.note(node, p)
         for r in p.get("rounds", []):
@@ -429,5 +434,36 @@ class _Mapping:
         for key in o.get("trials", []) or []:
             programme, tid = key.split("/", 1)
             t.add(node, _t("fk:concerns"), self.trials[(programme, tid)])
+        t.sources(node, o, self.base)
+        t.note(node, o)
+
+    def observation(self, o: Record) -> None:
+        """A dated status (fk:StatusObservation) about a trial, network or programme."""
+        from fkgraph.model.observations import period
+
+        t, (kind, ref) = self.t, o["_subject"]
+        node = _iri(iris.mint("observation", self.base, about=kind, subject=ref, status=o["status"], doc=o["_doc"]))
+        programme, _, rest = ref.partition("/")
+        about = {"trial": lambda: self.trials[(programme, rest)], "programme": lambda: self.programmes[ref],
+                 "network": lambda: self.networks[(programme, int(rest or 0))]}[kind]()
+        t.origin(node, o)
+        t.add(node, A, _t("fk:StatusObservation"))
+        t.add(node, _t("fk:about"), about)
+        t.add(node, _t("fk:observedStatus"), concept("status", o["status"]))
+        first, last = period(o)
+        when, name, label = o.get("date") or f"{first or '…'}/{last or '…'}", o["_subject_name"] or {}, o["_status_label"]
+        for lang in ("da", "en"):
+            t.add(node, _t("rdfs:label"), _lit(f"{label[lang]} {when}: {name.get(lang) or name.get('da') or ref}", lang))
+        if o.get("date"):
+            t.add(node, _t("dcterms:date"), partial_date(o["date"]))
+        for value, prop in ((first, "fk:notBefore"), (last, "fk:notAfter")):
+            if value:
+                t.add(node, _t(prop), date(value))
+        if o.get("date_text"):
+            t.add(node, _t("fk:dateText"), da(" ".join(o["date_text"].split())))
+        for key, prop in (("text", "fk:statusText"), ("reason", "fk:reason")):
+            t.labels(node, {lang: " ".join(v.split()) for lang, v in (o.get(key) or {}).items()}, prop)
+        for key in o.get("except") or []:
+            t.add(node, _t("fk:excludes"), self.trials[tuple(key.split("/", 1))])
         t.sources(node, o, self.base)
         t.note(node, o)

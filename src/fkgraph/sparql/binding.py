@@ -90,6 +90,7 @@ def single_values(pairs) -> dict[str, str]:
 def bindings(query: Query, values: dict[str, str], resolve=None) -> dict[str, ox.NamedNode | ox.Literal]:
     """Check the user's values against the query's parameters; fill defaults; convert to terms."""
     out = {}
+    values = {catalogue.spelled(name): value for name, value in values.items()}
     for name in values:
         query.param(name)  # raises on an unknown name
     for p in query.params:

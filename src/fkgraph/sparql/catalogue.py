@@ -23,6 +23,12 @@ _LIST = re.compile(r"\(\s*GROUP_CONCAT\s*\([^;]*;\s*separator\s*=\s*(?:\"\s*;\s*
                    re.I | re.S)
 
 
+def spelled(name: str) -> str:
+    """A parameter name as the query declares it: a SPARQL variable (and grlc) has no hyphen, so
+    `as-of` is the parameter `asof`."""
+    return name.replace("-", "")
+
+
 class QueryError(UsageError):
     """A usage error: unknown query, bad parameter value, unreadable .rq file."""
 
@@ -52,6 +58,7 @@ class Query:
     lists: list[str] = field(default_factory=list)   # columns made by GROUP_CONCAT(…; separator=";")
 
     def param(self, name: str) -> Param:
+        name = spelled(name)
         for p in self.params:
             if p.name == name or p.variable == name:
                 return p
