@@ -420,7 +420,7 @@ def _put_value(text: str, key: str, value: str) -> tuple[str, int]:
     raise AssertionError(f"no {key}: in the text")
 
 
-@pytest.mark.parametrize("tag", HOSTILE_TAGS[:6])
+@pytest.mark.parametrize("tag", HOSTILE_TAGS[:6], ids=[f"tag{i}" for i in range(6)])
 def test_python_tags_never_execute(home, tag):
     """A tag that would create a marker file is refused, as a real process and in-process."""
     MARKER_DIR.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,7 @@ def _known(rec: Record, kind: str, where: str) -> None:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            raise rec.error(f"{where}: unknown key {str(key)[:60]!r}; {hint}a {kind} has: {', '.join(sorted(allowed))}",
+            raise rec.error(f"{where}: unknown key {str(key)[:60]!r}; {hint}use one of the keys a {kind} has: {', '.join(sorted(allowed))}",
                             key)
 
 
