@@ -96,12 +96,21 @@ def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
     bad = _FORBIDDEN.search(value)
     if bad:
         raise RecordError(loader.name, node.start_mark.line + 1, f"control character {bad.group()!r} in text "
-                          f"(at character {bad.start() + 1}); remove it: records hold printable text, tabs and newlines only")
+                          f"(at character {bad.start() + 1}); remove it: records must hold printable text, tabs and newlines only")
     return unicodedata.normalize("NFC", value)
 
 
-def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float:
-    return float(loader.construct_scalar(node))
+def _construct_number(loader: _Loader, node: yaml.ScalarNode) -> int | float | bool:
+    """An explicitly tagged number or boolean (`!!float .nan`, `!!int 0x1F`, `!!bool maybe`) is read
+    as the core schema reads an untagged one, or refused at its line: never another value."""
+    value = loader.construct_scalar(node)
+    for tag, rx, _ in _CORE:
+        if tag == node.tag and rx.match(value):
+            return {"tag:yaml.org,2002:bool": lambda v: v.lower() == "true",
+                    "tag:yaml.org,2002:int": int, "tag:yaml.org,2002:float": float}[tag](value)
+    kind = node.tag.rsplit(":", 1)[-1]
+    raise RecordError(loader.name, node.start_mark.line + 1, f"{value[:40]!r} is not a plain {kind}; write a "
+                      "decimal number such as 12 or 1.5, or true or false, without a tag")
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Record:
@@ -127,10 +136,13 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> Items:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_text)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+for _tag in ("int", "float", "bool"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_number)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 # no record holds a set (nor could one be an id): `!!set` is refused like any other tag
-_Loader.yaml_constructors = {t: c for t, c in _Loader.yaml_constructors.items() if t != "tag:yaml.org,2002:set"}
+# nor a timestamp, binary, ordered map or pairs: only plain text, numbers, booleans, lists and mappings
+_PLAIN = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
+_Loader.yaml_constructors = {t: c for t, c in _Loader.yaml_constructors.items() if t is None or t in _PLAIN}
 
 
 def _check_depth(text: str, path: Path) -> None:
