@@ -41,24 +41,37 @@ class Run:
     peak_mb: float
 
 
+_LAUNCHER = ("import os, signal, sys\npid = os.fork()\nif pid == 0:\n    os.execv(sys.executable, [sys.executable] + sys.argv[2:])\n"
+             "signal.signal(signal.SIGTERM, lambda *a: os.kill(pid, signal.SIGKILL))\n"
+             "_, status, usage = os.wait4(pid, 0)\nopen(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+             "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
 def run(*args: str, env: dict | None = None, timeout: float = 120, stdin: bytes | None = None,
         python: str | None = None, cwd: Path = ROOT) -> Run:
     """`fkgraph ARGS` (or `python -c PYTHON ARGS`) as a process, with its time and peak memory;
     killed at `timeout`."""
-    cmd = [sys.executable, "-c", python, *args] if python else [sys.executable, "-m", "fkgraph", *args]
+    inner = ["-c", python, *args] if python else ["-m", "fkgraph", *args]
+    # Linux carries a process's peak RSS across exec, so a child forked straight from this (large)
+    # test process would report this process's size: a small launcher forks it and reports its peak.
+    peak = tempfile.NamedTemporaryFile(delete=False)
+    peak.close()
+    cmd = [sys.executable, "-c", _LAUNCHER, peak.name, *inner]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as inp:
         inp.write(stdin or b"")
         inp.seek(0)
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=inp, env={**os.environ, **(env or {})}, cwd=cwd)
-        timer = threading.Timer(timeout, proc.kill)
+        timer = threading.Timer(timeout, proc.terminate)  # the launcher kills its child
         timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
         timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
+        kb = Path(peak.name).read_text() or str(usage.ru_maxrss)
+        os.unlink(peak.name)
         r = Run(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                time.monotonic() - start, usage.ru_maxrss / 1024)
+                time.monotonic() - start, int(kb) / 1024)
     assert "internal error" not in r.stdout + r.stderr and "Traceback" not in r.stdout + r.stderr, r
     return r
 
