@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import missing
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +23,7 @@ CURRENT = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-art
 def test_the_workflow_is_valid_under_github_s_workflow_schema():
     exe = shutil.which("check-jsonschema")
     if exe is None:
-        pytest.skip("check-jsonschema is not installed (it is in the test extra)")
+        missing("check-jsonschema is not installed (it is in the test extra)")
     r = subprocess.run([exe, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -53,7 +54,7 @@ def test_the_documented_hook_names_no_missing_tag():
 def test_a_data_only_repository_with_the_hook_blocks_a_bad_status(tmp_path):
     """A repository holding only data/, with fkgraph's hook pinned to this checkout's commit."""
     if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+        missing("git is not installed")
     pytest.importorskip("pre_commit")
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
     if head.returncode != 0:

@@ -25,7 +25,7 @@ import pytest
 from fkgraph import api, config
 from fkgraph.sparql.catalogue import catalogue
 
-from conftest import ROOT
+from conftest import ROOT, missing
 from servers import HOST, free_port
 
 lxml_html = pytest.importorskip("lxml.html")
@@ -331,7 +331,7 @@ def test_without_pagefind_the_site_is_built_and_says_search_is_off(tmp_path):
 
 def test_pagefind_indexes_every_page_with_its_language_and_main_content(site_dir, report):
     if report.search is None:
-        pytest.skip(f"Pagefind is not installed ({search.INSTALL}); the test extra installs it")
+        missing(f"Pagefind is not installed ({search.INSTALL}); the test extra installs it")
     all_pages = pages(site_dir)
     assert report.search.pages == len(all_pages)
     for page in all_pages:
@@ -399,7 +399,7 @@ def _results(browser, query: str) -> list[tuple[str, str]]:
 @pytest.mark.slow
 def test_searching_in_headless_chromium_finds_the_sdl_trials_and_gladsaxe(site_dir, report, built, served, tmp_path):
     if report.search is None:
-        pytest.skip(f"Pagefind is not installed ({search.INSTALL}); the test extra installs it")
+        missing(f"Pagefind is not installed ({search.INSTALL}); the test extra installs it")
     from browser import Chromium
     from test_site import chromium
 
