@@ -82,7 +82,7 @@ def check_binding(query: catalogue.Query, params: dict, resolve, built) -> resul
         p = query.param(var)
         typed = params.get(p.name, p.default)
         if isinstance(term, ox.Literal) and p.kind == "literal":
-            assert term.value == typed
+            assert term.value == unicodedata.normalize("NFC", typed)  # bound in NFC, as stored
     return results.run(query, built.store, params, resolve)
 
 
