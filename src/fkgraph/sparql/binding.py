@@ -106,18 +106,31 @@ def bindings(query: Query, values: dict[str, str], resolve=None) -> dict[str, ox
 
 def bound_text(query: Query, bound: dict[str, ox.NamedNode | ox.Literal]) -> str:
     """The query with one `VALUES ?var { term }` block per bound parameter, placed first in the
-    outermost WHERE group so that filters there see it; unbound optional parameters stay unbound.
+    outermost WHERE group so that filters there see it, and in each sub-select that uses it (as
+    grlc, which replaces the variable everywhere, would); unbound optional parameters stay unbound.
 
     The optional-parameter idiom `FILTER(!BOUND(?__p) || expr)` is simplified first
     (`simplify_optional_filters`): engines plan a disjunction on an unbound variable badly."""
     text = simplify_optional_filters(query.text, {p.variable for p in query.params if not p.required}, bound)
     if not bound:
         return text
-    m = _WHERE.search(mask(text))
-    if not m:
+    masked = mask(text)
+    wheres = list(_WHERE.finditer(masked))
+    if not wheres:
         raise QueryError(f"{query.path}: parameters need a WHERE {{ … }} clause to bind into")
-    block = "".join(f"\n  VALUES ?{var} {{ {term} }}" for var, term in sorted(bound.items()))
-    return text[: m.end()] + block + text[m.end():]
+    # a sub-select sees none of the outer VALUES: it gets the parameters it uses itself, and the
+    # outer group only those it uses outside the sub-selects (rdflib mis-joins a sub-select under
+    # OPTIONAL with an outer VALUES of a variable the sub-select does not project)
+    spans = [(m.end(), _closing(masked, m.end() - 1, "{}") or len(masked)) for m in wheres[1:]]
+    outside = masked
+    for start, end in spans:
+        outside = outside[:start] + " " * (end - start) + outside[end:]
+    groups = [(wheres[0].end(), outside)] + [(start, masked[start:end]) for start, end in spans]
+    for at, group in sorted(groups, reverse=True):
+        used = [v for v in sorted(bound) if re.search(rf"\?{re.escape(v)}\b", group) or (at == wheres[0].end() and not any(
+            re.search(rf"\?{re.escape(v)}\b", g) for _, g in groups))]
+        text = text[:at] + "".join(f"\n  VALUES ?{var} {{ {bound[var]} }}" for var in used) + text[at:]
+    return text
 
 
 def internal(name: str, package: str = "fkgraph.sparql", **values: ox.NamedNode | ox.Literal) -> str:
@@ -128,13 +141,13 @@ def internal(name: str, package: str = "fkgraph.sparql", **values: ox.NamedNode 
     return bound_text(Query(name=name, path=Path(f"{name}.rq"), text=text), values) if values else text
 
 
-def _closing(masked: str, open_at: int) -> int | None:
-    """The index of the parenthesis that closes the one at `open_at`; None when unbalanced."""
+def _closing(masked: str, open_at: int, pair: str = "()") -> int | None:
+    """The index of the bracket that closes the one at `open_at`; None when unbalanced."""
     depth = 0
     for i in range(open_at, len(masked)):
-        if masked[i] == "(":
+        if masked[i] == pair[0]:
             depth += 1
-        elif masked[i] == ")":
+        elif masked[i] == pair[1]:
             depth -= 1
             if depth == 0:
                 return i
