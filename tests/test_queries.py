@@ -54,6 +54,11 @@ CASES = [(name, EXAMPLES.get(name, {})) for name in sorted(CATALOGUE)] + [
     ("municipality-trials", {"municipality": "Aarhus", "as-of": "2019-01-15"}),
     ("trials-exempting", {"provision": "SL", "as-of": "2019-04-01"}),
     ("trials-without-exemption", {"as-of": "2019-04-01"}),
+    ("network-overview", {"as-of": "2019-01-15"}),
+    ("most-exempted-statutes", {"as-of": "2019-01-15", "status": "started"}),
+    ("most-exempted-provisions", {"as-of": "2019-01-15", "status": "started", "level": "paragraph"}),
+    ("statute-network-matrix", {"as-of": "2019-01-15", "count": "trials"}),
+    ("shared-provisions", {"as-of": "2019-01-15", "status": "approved"}),
 ]
 
 # Branches the data may not (yet) reach: the seeds record no not-continued outcome.
@@ -580,7 +585,7 @@ def test_cli_usage_errors_exit_2(args, message):
 
 LISTS = {"municipalities": ["networks"], "shared-provisions": ["network_numbers"],
          "trials-exempting": ["provisions", "kinds"], "trials-without-exemption": ["legal_basis"],
-         "trials": ["municipalities"], "status-history": ["lines"]}
+         "trials": ["municipalities"], "status-history": ["lines"], "observations": ["involved", "lines"]}
 
 
 def test_list_columns_are_inferred_from_group_concat():

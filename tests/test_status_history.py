@@ -101,6 +101,52 @@ def test_every_query_that_lists_trials_gives_the_same_status_as_of_a_date(built,
     assert api.query(name, {**params, "as-of": "2018-02-01"}, built=built).rows == api.query(name, params, built=built).rows
 
 
+DAYS = ("2018-02-01", "2018-12-31", "2019-01-15", "2019-04-01", "2021-01-01")
+
+
+def test_every_query_that_counts_by_status_takes_as_of():
+    from fkgraph.sparql import catalogue
+
+    counting = {name for name, q in catalogue.catalogue(ROOT / "queries").items()
+                if any(p.name == "status" for p in q.params)}
+    assert {"most-exempted-statutes", "statute-network-matrix", "shared-provisions"} <= counting
+    for name in counting | {"network-overview"}:
+        q = catalogue.catalogue(ROOT / "queries")[name]
+        assert "asof" in {p.name for p in q.params}, name
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_statutes_count_the_trials_that_have_a_status_as_of_a_date(built, day):
+    """most-exempted-statutes -p status=S -p as-of=D counts, per statute, the trials that
+    `trials -p as-of=D` gives status S, among the trials `exemptions` lists for that statute."""
+    listed = api.query("trials", {"as-of": day}, built=built)
+    status_of = {r[1]: r[4] for r in listed.rows}
+    exemptions = api.query("exemptions", {}, built=built)
+    col = exemptions.columns.index
+    for status in sorted({s for s in status_of.values() if s}):
+        want: dict[str, set] = {}
+        for r in exemptions.rows:
+            if status_of.get(r[col("trial")]) == status:
+                want.setdefault(r[col("statute")], set()).add(r[col("trial")])
+        rows = api.query("most-exempted-statutes", {"as-of": day, "status": status}, built=built)
+        got = {r[0]: r[2] for r in rows.rows}
+        assert got == {s: len(t) for s, t in want.items()}, (day, status)
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_network_overview_counts_trials_by_their_status_as_of_a_date(built, day):
+    listed = api.query("trials", {"as-of": day}, built=built)
+    parents = {r[2] for r in listed.rows if r[2]}
+    leaves = [r for r in listed.rows if r[1] not in parents and r[0] is not None]
+    for row in api.query("network-overview", {"as-of": day}, built=built).dicts():
+        mine = [r[4] for r in leaves if r[0] == row["network"]]
+        assert row["trials"] == len(mine)
+        for status in ("approved", "expected", "possible"):
+            assert row[status] == mine.count(status), (day, row["network"], status)
+        assert row["other"] == len([s for s in mine if s not in ("approved", "expected", "possible")])
+    assert day < "2018-12-31" or any(r["other"] for r in api.query("network-overview", {"as-of": day}, built=built).dicts())
+
+
 def test_a_year_counts_from_its_last_day_and_bounds_from_not_after(built):
     """The sleep trial started "i slutningen af 2018" (date 2018): not yet on 2018-12-30, on
     2018-12-31. The clip-card trial's evaluation was planned at a date bounded by 2019-04-01."""
@@ -274,3 +320,39 @@ def test_the_further_programme_page_shows_its_announcement_before_its_deadline(s
     rows = timeline(site / "id" / "programme" / "frikommune-iii.html", "Status over tid")
     assert [r[1][0].split()[0] for r in rows] == ["varslet", "ansøgningsfrist"]
     assert rows[1][0][0].startswith("2019-04-01") and rows[0][0][0].startswith("mellem 2018-12-31 og 2019-04-01")
+
+
+def test_counts_municipalities_and_plans_reach_the_graph(built):
+    """Every `count`, `municipalities` and `planned` of observations.yaml is in the RDF of its
+    observation (read here with a plain SELECT, the file with plain yaml)."""
+    observations = yaml.safe_load((DATA / "observations.yaml").read_text(encoding="utf-8"))["observations"]
+    detailed = [o for o in observations if {"count", "municipalities", "planned"} & set(o)]
+    assert len(detailed) >= 6
+    fkns = "https://w3id.org/fkgraph/ontology#"
+    got: dict[tuple, set] = {}
+    for row in built.store.query(f"""SELECT ?about ?status ?p ?v WHERE {{
+            ?o a <{fkns}StatusObservation> ; <{fkns}about> ?about ; <{fkns}observedStatus> ?s ; ?p ?v .
+            BIND(STRAFTER(STR(?s), "#status-") AS ?status)
+            FILTER(?p IN (<{fkns}trialCount>, <{fkns}municipalityCount>, <{fkns}recommendationCount>,
+                          <{fkns}involvedMunicipality>, <{fkns}plannedFor>)) }}"""):
+        about, status, p, v = (t.value for t in row)
+        got.setdefault((about.rsplit("/id/", 1)[1], status), set()).add((p.removeprefix(fkns), v.rsplit("/", 1)[-1]))
+    for o in detailed:
+        kind, ref = next(iter(o["subject"].items()))
+        names = {"trials": "trialCount", "municipalities": "municipalityCount", "recommendations": "recommendationCount"}
+        want = {(names[k], str(n)) for k, n in (o.get("count") or {}).items()}
+        want |= {("involvedMunicipality", c) for c in o.get("municipalities") or []}
+        want |= {("plannedFor", str(o["planned"]))} if "planned" in o else set()
+        assert got.pop((f"{kind}/{ref}", o["status"])) == want, o["subject"]
+    assert not got
+
+
+def test_the_observations_query_gives_the_38_municipalities_and_network_1s_20_trials(built):
+    rows = api.query("observations", {}, built=built).dicts()
+    observations = yaml.safe_load((DATA / "observations.yaml").read_text(encoding="utf-8"))["observations"]
+    assert len(rows) == len([o for o in observations if "trial" not in o["subject"]])
+    (active,) = [r for r in rows if r["programme"] == "frikommune-ii" and r["network"] is None and r["status"] == "active"]
+    assert (active["municipalities"], active["source"], active["lines"]) == (38, "002", "28")
+    (started,) = [r for r in rows if r["network"] == 1 and r["status"] == "started"]
+    assert started["trials"] == 20 and "alle 20 forsøg" in started["text"]
+    assert [r["network"] for r in api.query("observations", {"network": "1"}, built=built).dicts()] == [1, 1]

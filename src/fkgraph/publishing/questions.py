@@ -29,9 +29,11 @@ SUMMARY_DA = {
     "municipalities": "Alle kommuner – kommunekode, navn, de netværk, kommunen er med i",
     "municipality-trials": "En kommunes forsøg, efter navn eller kommunekode",
     "network-overview": "Hvert netværk i overblik – medlemmer, forsøg efter status, fritagelser, ansøgninger efter afgørelse",
+    "observations": "Hvad de senere kilder siger om hvert netværk og program – datoer, tal, kildelinjer",
     "shared-provisions": "Bestemmelser, der blev fraveget i mere end ét netværk",
     "sources": "Fakta pr. kildedokument, og fakta uden kilde (datakvalitet)",
     "statute-network-matrix": "Fritagelser pr. lov og netværk – én række pr. lov, én kolonne pr. netværk",
+    "status-history": "Et eller alle forsøgs statushistorik, ældste først – datoer og kildelinjer",
     "statutes": "Alle love – forkortelse, dansk titel, type, ELI i Retsinformation",
     "trials-exempting": "Forsøg fritaget fra en lov eller bestemmelse, eller fra en bestemmelse under den",
     "trials-without-exemption": "Forsøg, der hviler på en hjemmel, ikke behøver fritagelse eller ikke nævner en bestemmelse",
@@ -49,7 +51,9 @@ COLUMNS_DA = {
     "provisions": "bestemmelser", "reason": "begrundelse", "rejected": "afvist", "round": "runde",
     "start_date": "startdato", "status": "status", "statute": "lov", "statutes": "love", "text": "tekst",
     "tie": "tilknytning", "title": "titel", "total": "i alt", "trial": "forsøg", "trial_name_da": "forsøgets navn",
-    "trials": "forsøg", "type": "type", "withdrawn": "trukket tilbage",
+    "trials": "forsøg", "type": "type", "withdrawn": "trukket tilbage", "other": "anden status", "date": "dato",
+    "not_before": "tidligst", "not_after": "senest", "source": "kilde", "lines": "linjer", "programme": "program",
+    "involved": "involverede kommuner", "planned": "planlagt", "recommendations": "anbefalinger",
 }
 #: column → the concept schemes (fk:{prefix}-{code}) whose codes its values are
 CODES = {"status": ("status",), "decision": ("decision",), "kind": ("kind", "outcome"), "kinds": ("kind",),

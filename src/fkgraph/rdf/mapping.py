@@ -39,7 +39,12 @@ FIELDS = {
     "fk:legalBasis": ["legal_basis"], "fk:partial": ["partial"], "fk:unspecified": ["unspecified"],
     "fk:about": ["subject"], "fk:observedStatus": ["status"], "dcterms:date": ["date"], "fk:dateText": ["date_text"],
     "fk:notBefore": ["not_before", "date"], "fk:notAfter": ["not_after", "date"], "fk:excludes": ["except"],
+    "fk:involvedMunicipality": ["municipalities"], "fk:trialCount": ["count"], "fk:municipalityCount": ["count"],
+    "fk:recommendationCount": ["count"], "fk:plannedFor": ["planned"], "fk:plannedText": ["planned_text"],
 }
+
+#: What an observation's `count:` keys become.
+COUNTS = {"trials": "fk:trialCount", "municipalities": "fk:municipalityCount", "recommendations": "fk:recommendationCount"}
 
 LEVEL_NAMES = {"kap": "kapitel", "p": "paragraf", "stk": "stykke", "nr": "nummer", "litra": "litra", "pkt": "punktum"}
 
@@ -437,6 +442,18 @@ class _Mapping:
         t.sources(node, o, self.base)
         t.note(node, o)
 
+    def _observation_details(self, node, o: Record) -> None:
+        """What an observation counts, names and plans, as its source gives it."""
+        t = self.t
+        for key, value in (o.get("count") or {}).items():
+            t.add(node, _t(COUNTS[key]), integer(value))
+        for code in o.get("municipalities") or []:
+            t.add(node, _t("fk:involvedMunicipality"), self.municipalities[code])
+        if o.get("planned"):
+            t.add(node, _t("fk:plannedFor"), partial_date(o["planned"]))
+        if o.get("planned_text"):
+            t.add(node, _t("fk:plannedText"), da(" ".join(o["planned_text"].split())))
+
     def observation(self, o: Record) -> None:
         """A dated status (fk:StatusObservation) about a trial, network or programme."""
         from fkgraph.model.observations import period
@@ -465,5 +482,6 @@ class _Mapping:
             t.labels(node, {lang: " ".join(v.split()) for lang, v in (o.get(key) or {}).items()}, prop)
         for key in o.get("except") or []:
             t.add(node, _t("fk:excludes"), self.trials[tuple(key.split("/", 1))])
+        self._observation_details(node, o)
         t.sources(node, o, self.base)
         t.note(node, o)
