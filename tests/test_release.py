@@ -64,7 +64,7 @@ def test_licence_citation_and_changelog_exist():
 
 def test_release_yaml_says_what_the_data_covers(release):
     assert release.path == RELEASE
-    assert (release.version, release.issued, release.modified) == ("0.2.0", "2026-12-04", "2026-12-04")
+    assert (release.version, release.issued, release.modified) == ("0.3.0", "2026-12-04", "2026-12-04")
     assert (release.start, release.end, release.status_as_of) == ("2012-01-01", "2020-12-31", "2018-02-01")
     assert "2012-2020" in release.statement["en"] and "three examples" in release.statement["en"]
     assert "February 2018" in release.statement["en"] and "februar 2018" in release.statement["da"]
@@ -101,7 +101,7 @@ def test_dcat_gives_the_release_dates_to_catalogue_dataset_and_every_distributio
     for node in [catalogue, ds, *dists]:
         assert list(g.objects(node, DCT.issued)) == [rdflib.Literal(release.issued, datatype=XSD.date)], node
         assert list(g.objects(node, DCT.modified)) == [rdflib.Literal(release.modified, datatype=XSD.date)], node
-    assert list(g.objects(ds, DCAT.version)) == [rdflib.Literal("0.2.0")]
+    assert list(g.objects(ds, DCAT.version)) == [rdflib.Literal("0.3.0")]
     period = g.value(ds, DCT.temporal)
     assert (period, rdflib.RDF.type, DCT.PeriodOfTime) in g
     assert g.value(period, DCAT.startDate) == rdflib.Literal(release.start, datatype=XSD.date) == \
@@ -197,7 +197,7 @@ def test_a_missing_nested_key_and_a_missing_file(tmp_path):
     with pytest.raises(releases.ReleaseError, match=r"empty/release\.yaml: cannot read the release metadata"):
         releases.load_release(tmp_path / "empty")
     with pytest.raises(releases.ReleaseError, match=r"version: 1\.0 is not a version; write it as a quoted string"):
-        releases.load_release(_with(tmp_path, RELEASE.read_text(encoding="utf-8").replace('version: "0.2.0"', "version: 1.0")))
+        releases.load_release(_with(tmp_path, RELEASE.read_text(encoding="utf-8").replace('version: "0.3.0"', "version: 1.0")))
 
 
 def test_publish_and_site_fail_at_once_on_a_bad_release_yaml(home, tmp_path):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .api import (BuildError, build, build_to, check, cite, docs, export, load_records, publish,  # noqa: F401
                   query, serve, site, stats, validate)
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 __all__ = ["build", "build_to", "check", "validate", "query", "export", "publish", "site", "docs", "cite", "stats",
            "serve", "load_records", "BuildError"]
 
