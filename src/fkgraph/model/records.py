@@ -302,13 +302,19 @@ def _load_network(path: Path, data: Record, rec: Records, docs, codes) -> Record
     return network
 
 
+def _opening(r: Record, kind: str, programme: str, network: Record | None) -> str:
+    """What a trial and an application of a network file both start with; returns how messages name it."""
+    where = f"{kind} {r.get('id', '?')}"
+    _known(r, kind, where)
+    _slug(r, "id", where)
+    r["programme"], r["network"] = programme, network.get("number") if network else None
+    _langs(r, "name", where)
+    return where
+
+
 def _trial(t: Record, programme: str, network: Record | None, docs, codes) -> Record:
-    number = network.get("number") if network else None
-    where = f"trial {t.get('id', '?')}"
-    _known(t, "trial", where)
-    _slug(t, "id", where)
-    t["programme"], t["network"] = programme, number
-    _langs(t, "name", where)
+    where = _opening(t, "trial", programme, network)
+    number = t["network"]
     if "parent" in t:
         _slug(t, "parent", where)
     if "status" in t:
@@ -347,12 +353,7 @@ def _trial(t: Record, programme: str, network: Record | None, docs, codes) -> Re
 
 
 def _application(a: Record, programme: str, network: Record | None, programmes, docs) -> Record:
-    number = network.get("number") if network else None
-    where = f"application {a.get('id', '?')}"
-    _known(a, "application", where)
-    _slug(a, "id", where)
-    a["programme"], a["network"] = programme, number
-    _langs(a, "name", where)
+    where = _opening(a, "application", programme, network)
     _one_of(a, "decision", DECISIONS, where)
     if "round" in a and a["round"] is not None:
         rnd = _positive(a, "round", where)
