@@ -203,3 +203,118 @@ def test_the_static_site_carries_each_default_answer(tmp_path):
 def test_format_negotiation(name, accept, expected):
     from fkgraph.sparql.webapi import split_format
     assert split_format(name, accept) == expected
+
+
+def test_srj_holds_the_json_rows_for_every_stored_query(server):
+    """SPARQL results JSON gives the rows and cell values of .json, `;`-list cells in the same order."""
+    import pyoxigraph as ox
+    lists = 0
+    for name, q in sorted(CATALOGUE.items()):
+        params = REQUIRED.get(name, {})
+        srj = requests.get(f"{server}/api/{name}.srj", params=params, timeout=60)
+        as_json = requests.get(f"{server}/api/{name}.json", params=params, timeout=60).json()
+        assert srj.status_code == 200 and srj.headers["content-type"] == "application/sparql-results+json"
+        parsed = ox.parse_query_results(srj.content, ox.QueryResultsFormat.JSON)
+        assert [v.value for v in parsed.variables] == q.columns
+        cells = [dict(zip(q.columns, (results.value(t) for t in sol))) for sol in parsed]
+        assert cells == as_json and len(cells) > 0, name
+        lists += sum(";" in str(row[c]) for row in cells for c in q.lists)
+    assert lists > 0  # some list cells have several items, whose order the engine does not fix
+
+
+SLOW = """#+ summary: A deliberately slow question, a three-way cross join of all triples
+#+ tags:
+#+   - test
+SELECT (COUNT(*) AS ?n)
+WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . FILTER(STR(?c) != ?_marker) }
+"""
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User and system clock ticks `pid` has used so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(pid: int) -> list[str]:
+    """The command names of `pid`'s child processes (Linux /proc)."""
+    from pathlib import Path
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if int(rest.split()[1]) == pid:
+            found.append(name.split("(", 1)[1])
+    return found
+
+
+def test_the_service_stops_a_slow_query_at_its_timeout(built, tmp_path):
+    """In process: Service.answer raises QueryTimeout at the deadline; a quick query still answers."""
+    import shutil
+    import time
+    from fkgraph.sparql import webapi
+    from fkgraph.sparql.timeouts import QueryTimeout
+
+    shutil.copy(ROOT / "queries" / "network-overview.rq", tmp_path)
+    (tmp_path / "slow.rq").write_text(SLOW, encoding="utf-8")
+    service = webapi.Service(built.store, tmp_path, build_id="x", timeout=1)
+    start = time.monotonic()
+    with pytest.raises(QueryTimeout, match="query slow did not finish within 1 s"):
+        service.answer("slow", "csv", [("marker", "x")])
+    assert time.monotonic() - start < 5
+    quick = service.answer("network-overview", "csv", [])
+    assert quick == results.render(results.run(CATALOGUE["network-overview"], built.store), "csv").encode()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_serve_timeout_answers_503_and_frees_the_worker(home):
+    """`fkgraph serve --timeout 1`: a slow stored query is 503 within seconds with one line naming
+    it and the limit; no worker stays behind spinning; other requests are answered meanwhile and after."""
+    import threading
+    import time
+
+    (home / "queries" / "slow.rq").write_text(SLOW, encoding="utf-8")  # a required parameter: the site skips it
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT / "src")}
+    p = subprocess.Popen([sys.executable, "-m", "fkgraph", "serve", "--port", "0", "--no-validate", "--timeout", "1"],
+                         cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = p.stdout.readline().strip()
+        assert url.endswith("/query"), p.stderr.read() if p.poll() is not None else url
+        base = url.removesuffix("/query")
+        slow = {}
+
+        def ask():
+            start = time.monotonic()
+            slow["r"] = requests.get(f"{base}/api/slow.csv", params={"marker": "x"}, timeout=60)
+            slow["seconds"] = time.monotonic() - start
+        asker = threading.Thread(target=ask)
+        asker.start()
+        time.sleep(0.3)
+        meanwhile = requests.get(f"{base}/api/network-overview.csv", timeout=10)
+        asker.join(60)
+        assert meanwhile.status_code == 200 and "r" in slow  # answered while the slow query ran
+        r = slow["r"]
+        assert r.status_code == 503 and slow["seconds"] < 10, (r.status_code, slow["seconds"])
+        assert r.text.startswith("fkgraph: query slow did not finish within 1 s") and "--timeout" in r.text
+        assert len(r.text.splitlines()) == 1 and "Traceback" not in r.text
+        time.sleep(0.5)
+        assert "python" not in " ".join(_children(p.pid)).lower()  # the worker was killed, only oxigraph is left
+        before = _cpu_ticks(p.pid)
+        time.sleep(2)
+        assert _cpu_ticks(p.pid) - before < 50  # under a quarter of one core: nothing left spinning
+        after = requests.get(f"{base}/api/network-overview.csv", timeout=10)
+        assert after.status_code == 200 and after.content == meanwhile.content
+        doc = requests.get(f"{base}/api/openapi.json", timeout=10).json()
+        assert "1 s" in doc["paths"]["/api/slow"]["get"]["responses"]["503"]["description"]
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGINT)
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+    assert p.returncode == 0

@@ -266,7 +266,8 @@ def serve(host: str = "127.0.0.1", port: int = 7878, home: Home = None, public: 
           validate: bool = True, on_ready=None) -> int:
     """Serve the graph on one port until Ctrl-C: SPARQL 1.1 at /query (the oxigraph server), the
     stored queries as a web API at /api/ (fkgraph.sparql.webapi) and the static site at /.
-    Needs the extra `serve`. Returns 0 on a clean stop."""
+    `timeout` (seconds) bounds each query on /query and /api (None: no limit). Needs the extra
+    `serve`. Returns 0 on a clean stop."""
     import shutil
 
     from fkgraph.sparql import children, serve as server, webapi
@@ -279,7 +280,8 @@ def serve(host: str = "127.0.0.1", port: int = 7878, home: Home = None, public: 
                                         "pip install 'fkgraph[serve]'") from None
     s = settings(home)
     built = publishable(s, validate=validate)
-    service = webapi.Service(built.store, s.queries_dir, _resolve.resolver(built.store, citation_canonicalizer(built)))
+    service = webapi.Service(built.store, s.queries_dir, _resolve.resolver(built.store, citation_canonicalizer(built)),
+                             timeout=timeout)
     tmp = children.temporary_folder("fkgraph-site")
     try:
         from fkgraph.publishing.release import load_release

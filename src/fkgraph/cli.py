@@ -590,8 +590,8 @@ def push(obj, files, endpoint, store, graph, replace, chunk, timeout, no_validat
 @click.option("--writable", is_flag=True, help="Accept SPARQL UPDATE and Graph Store writes (default: read-only).")
 @click.option("--location", type=click.Path(file_okay=False), metavar="DIR",
               help="Keep the Oxigraph store in DIR (new or empty; default: a temporary directory).")
-@click.option("--timeout", type=Seconds(), metavar="S",
-              help="Stop any query after S seconds.")
+@click.option("--timeout", type=Seconds(), default=60, show_default=True, metavar="S",
+              help="Stop any query on /query or /api after S seconds (/api answers 503).")
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL check (when `fkgraph build` just ran it).")
 @click.pass_obj
 @handled

@@ -64,13 +64,18 @@ def natural_key(text: str) -> list:
     return [int(t) if i % 2 else t.lower() for i, t in enumerate(re.split(r"(\d+)", text))]
 
 
+def sorted_items(text: str) -> str:
+    """A `;`-list cell with its items in natural order: GROUP_CONCAT promises no order, engines differ."""
+    return ";".join(sorted(text.split(";"), key=lambda t: (natural_key(t), t))) if text else text
+
+
 def sort_lists(query: Query, rows: Rows) -> Rows:
-    """Sort the items of each `;`-list cell naturally: GROUP_CONCAT promises no order, engines differ."""
+    """Sort the items of each `;`-list cell naturally (`sorted_items`)."""
     idx = [i for i, c in enumerate(rows.columns) if c in query.lists]
     for r in rows.rows:
         for i in idx:
             if isinstance(r[i], str) and r[i]:
-                r[i] = ";".join(sorted(r[i].split(";"), key=lambda t: (natural_key(t), t)))
+                r[i] = sorted_items(r[i])
     return rows
 
 

@@ -5,7 +5,8 @@ endpoint and the static site, on one port: a Starlette app (the optional extra `
   bound exactly as `fkgraph query -p` binds them (`binding.single_values`, `binding.bindings`, the
   resolver of `resolve.py`) and rendered by `results.render`, so an answer is byte for byte the
   command line's. The format comes from the extension, else from `Accept`, else JSON. An unknown
-  query is 404, a value that cannot be bound 400 with the command line's one-line message.
+  query is 404, a value that cannot be bound 400 with the command line's one-line message, a
+  query past the server's `timeout` 503 (it runs in a forked worker, killed at the deadline).
   Answers carry an ETag made of the build's and the request's content: a repeated request with
   `If-None-Match` is 304 without running the query.
 - `GET /api/openapi.json`: an OpenAPI 3.1 description generated from the `#+` decorators.
@@ -32,7 +33,7 @@ import pyoxigraph as ox
 from fkgraph.sparql import catalogue as _catalogue
 from fkgraph.sparql.binding import bindings, bound_text, single_values
 from fkgraph.sparql.catalogue import Query, QueryError, kind_text
-from fkgraph.sparql.results import Graph, render, run
+from fkgraph.sparql.results import Graph, render, run, sorted_items
 
 #: answer format → media type; the first is the default
 MEDIA = {
@@ -52,11 +53,13 @@ class NotFound(QueryError):
 
 
 class Service:
-    """The stored queries over one built store: what the web API answers, without HTTP."""
+    """The stored queries over one built store: what the web API answers, without HTTP. With
+    `timeout` (seconds) each answer is computed in a forked worker stopped at the deadline
+    (fkgraph.sparql.timeouts, as `fkgraph query --timeout`): pyoxigraph cannot cancel a query."""
 
     def __init__(self, store: ox.Store, queries_dir: str | Path, resolve: Callable | None = None,
-                 build_id: str | None = None):
-        self.store, self.resolve = store, resolve
+                 build_id: str | None = None, timeout: float | None = None):
+        self.store, self.resolve, self.timeout = store, resolve, timeout
         self.queries = _catalogue.catalogue(queries_dir)
         self.build_id = build_id or build_hash(store)
 
@@ -73,16 +76,39 @@ class Service:
         return '"' + hashlib.sha256(key).hexdigest()[:32] + '"'
 
     def answer(self, name: str, fmt: str, pairs: list[tuple[str, str]]) -> bytes:
-        """One stored query's answer in `fmt` (a key of MEDIA); QueryError for what cannot be bound."""
+        """One stored query's answer in `fmt` (a key of MEDIA); QueryError for what cannot be bound,
+        timeouts.QueryTimeout past the deadline."""
+        from fkgraph.sparql import timeouts
+
+        self.query(name)
+        return timeouts.call(self._answer, name, fmt, pairs, timeout=self.timeout, what=f"query {name}")
+
+    def _answer(self, name: str, fmt: str, pairs: list[tuple[str, str]]) -> bytes:
         q = self.query(name)
         values = single_values(pairs)
         if fmt == "srj":
-            text = bound_text(q, bindings(q, values, self.resolve))
-            return self.store.query(text).serialize(format=ox.QueryResultsFormat.JSON)
+            result = self.store.query(bound_text(q, bindings(q, values, self.resolve)))
+            if not isinstance(result, (ox.QuerySolutions, ox.QueryBoolean)):
+                raise QueryError(f"query {name} gives a graph; run it on /query")
+            return sorted_srj(q, result.serialize(format=ox.QueryResultsFormat.JSON))
         rows = run(q, self.store, values, self.resolve)
         if isinstance(rows, Graph):
             raise QueryError(f"query {name} gives a graph; run it on /query")
         return render(rows, fmt).encode("utf-8")
+
+
+def sorted_srj(query: Query, srj: bytes) -> bytes:
+    """SPARQL results JSON with each `;`-list cell's items in the order the other formats give
+    (`results.sorted_items`), so .srj, .csv and .json hold the same values."""
+    if not query.lists:
+        return srj
+    doc = json.loads(srj)
+    for row in doc.get("results", {}).get("bindings", []):
+        for column in query.lists:
+            cell = row.get(column)
+            if cell and cell.get("type") == "literal":
+                cell["value"] = sorted_items(cell["value"])
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def build_hash(store: ox.Store) -> str:
@@ -133,11 +159,17 @@ def _schema(p) -> dict:
     return schema
 
 
-def openapi(queries: dict[str, Query], title: str = "fkgraph stored queries", version: str = "0") -> dict:
-    """An OpenAPI 3.1 document: one GET operation per stored query, from its decorators."""
+def openapi(queries: dict[str, Query], title: str = "fkgraph stored queries", version: str = "0",
+            timeout: float | None = None) -> dict:
+    """An OpenAPI 3.1 document: one GET operation per stored query, from its decorators; with
+    `timeout`, the server's limit for one query, named in the 503 answer's description."""
     cell = {"type": ["string", "number", "integer", "boolean", "null"]}
-    error = {"description": "one line saying what is wrong and what would be valid",
-             "content": {"text/plain": {"schema": {"type": "string"}}}}
+    line = {"text/plain": {"schema": {"type": "string"}}}
+    error = {"description": "one line saying what is wrong and what would be valid", "content": line}
+    limit = f"{timeout:g} s" if timeout else "its time limit"
+    busy = {"description": f"the query ran longer than this server allows for one query ({limit}, "
+                           "`fkgraph serve --timeout`) and was stopped; one line naming the query and the limit",
+            "content": line}
     paths = {}
     for q in queries.values():
         row = {"type": "object", "properties": {c: cell for c in q.columns}}
@@ -156,7 +188,7 @@ def openapi(queries: dict[str, Query], title: str = "fkgraph stored queries", ve
                                     "application/jsonl": {"schema": {"type": "string", "description": "one JSON object a line"}},
                                     "application/sparql-results+json": {"schema": {"type": "object"}}}},
                 "304": {"description": "not modified (If-None-Match)"},
-                "400": error, "404": error}}}
+                "400": error, "404": error, "503": busy}}}
     return {"openapi": "3.1.0",
             "info": {"title": title, "version": version,
                      "description": "The stored SPARQL queries of fkgraph (queries/*.rq) as GET operations. Add "
@@ -279,17 +311,11 @@ def _line(e: Exception) -> str:
     return "fkgraph: " + redact(" ".join(str(e).split())) + "\n"
 
 
-def app(service: Service, upstream: str | None = None, site: str | Path | None = None,
-        writable: bool = False, version: str = "0", hosts: frozenset[str] | None = None):
-    """The Starlette application: /api, /query (forwarded to `upstream`), / (the `site` folder);
-    with `hosts` (see `local_hosts`), only requests with one of those Host names."""
-    import httpx
-    from starlette.applications import Starlette
-    from starlette.background import BackgroundTask
-    from starlette.concurrency import run_in_threadpool
-    from starlette.middleware import Middleware
-    from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-    from starlette.routing import Mount, Route
+def _api(service: Service):
+    """The handler of GET /api/{name}: a stored query's answer, or one line and its status."""
+    from starlette.responses import PlainTextResponse, Response
+
+    from fkgraph.sparql.timeouts import QueryTimeout
 
     def api(request):
         name, fmt = split_format(request.path_params["name"], request.headers.get("accept", ""))
@@ -307,12 +333,26 @@ def app(service: Service, upstream: str | None = None, site: str | Path | None =
             return PlainTextResponse(_line(e), 404)
         except QueryError as e:
             return PlainTextResponse(_line(e), 400)
+        except QueryTimeout as e:
+            return PlainTextResponse(timed_out(e), 503)
         return Response(body, media_type=MEDIA[fmt], headers={"ETag": tag, "Cache-Control": "no-cache"})
+    return api
 
-    def description(request):
-        return JSONResponse(openapi(service.queries, version=version))
 
-    client = httpx.AsyncClient(timeout=None) if upstream else None
+def timed_out(e) -> str:
+    """The one line of a 503: which query ran past which limit, and what the caller can do."""
+    return (f"fkgraph: {e.what} did not finish within {e.seconds:g} s, this server's limit for one query "
+            f"(fkgraph serve --timeout), and was stopped; narrow it with parameters, or ask the server's "
+            f"operator for a longer limit\n")
+
+
+def _forward(client, upstream: str | None, writable: bool):
+    """The handler of /query, /update and /store: refuse writes (unless `writable`) and
+    federated queries, then stream the oxigraph child's answer."""
+    import httpx
+    from starlette.background import BackgroundTask
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import PlainTextResponse, StreamingResponse
 
     async def forward(request):
         path = request.url.path
@@ -345,17 +385,43 @@ def app(service: Service, upstream: str | None = None, site: str | Path | None =
         keep = {k: v for k, v in sent.headers.items() if k.lower() in ("content-type", "allow")}
         return StreamingResponse(sent.aiter_bytes(), status_code=sent.status_code, headers=keep,
                                  background=BackgroundTask(sent.aclose))
+    return forward
 
-    async def failed(request, exc):
-        return PlainTextResponse(_line(f"internal error: {type(exc).__name__}"), 500)
+
+async def _failed(request, exc):
+    """Any other exception: 500 with its type's name, never a traceback."""
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse(_line(f"internal error: {type(exc).__name__}"), 500)
+
+
+def _routes(service: Service, forward, site: str | Path | None, version: str) -> list:
+    """The routes table: /api/openapi.json, /api/{name}, the forwarded SPARQL paths, the site at /."""
+    from starlette.responses import JSONResponse
+    from starlette.routing import Mount, Route
+
+    def description(request):
+        return JSONResponse(openapi(service.queries, version=version, timeout=service.timeout))
 
     methods = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"]
-    routes = [Route("/api/openapi.json", description), Route("/api/{name}", api),
+    routes = [Route("/api/openapi.json", description), Route("/api/{name}", _api(service)),
               Route("/query", forward, methods=methods), Route("/update", forward, methods=methods),
               Route("/store", forward, methods=methods)]
     if site is not None:
         from starlette.staticfiles import StaticFiles
         routes.append(Mount("/", StaticFiles(directory=str(site), html=True)))
+    return routes
+
+
+def app(service: Service, upstream: str | None = None, site: str | Path | None = None,
+        writable: bool = False, version: str = "0", hosts: frozenset[str] | None = None):
+    """The Starlette application: /api, /query (forwarded to `upstream`), / (the `site` folder);
+    with `hosts` (see `local_hosts`), only requests with one of those Host names."""
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+
+    client = httpx.AsyncClient(timeout=None) if upstream else None
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -363,5 +429,6 @@ def app(service: Service, upstream: str | None = None, site: str | Path | None =
         if client is not None:
             await client.aclose()
 
-    return Starlette(routes=routes, exception_handlers={Exception: failed}, lifespan=lifespan,
+    return Starlette(routes=_routes(service, _forward(client, upstream, writable), site, version),
+                     exception_handlers={Exception: _failed}, lifespan=lifespan,
                      middleware=[Middleware(HostGuard, hosts=hosts)])
