@@ -370,6 +370,34 @@ def test_serve_refuses_federated_queries_in_every_form(served, internal_service)
     assert status == 403 and Recorder.hits == []
 
 
+def child_base(pid: int) -> str:
+    """The address the oxigraph child listens on, from its command line (`--bind HOST:PORT`)."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    return "http://" + argv[argv.index("--bind") + 1]
+
+
+@pytest.mark.slow
+def test_the_oxigraph_child_itself_fetches_nothing(served, internal_service):
+    """A local process, or a rebound web page, that finds the child's loopback port and sends
+    it SERVICE directly: the child cannot connect anywhere, so the internal service sees nothing,
+    while ordinary queries on the same port are answered."""
+    from urllib.parse import quote, urlencode
+
+    (child,) = served.children
+    base = child_base(child)
+    assert base.startswith("http://127.0.0.1:") and base != served.base
+    status, body = _get(base + "/query?query=" + quote("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+    assert status == 200 and '"n"' in body
+    Recorder.hits.clear()
+    named = internal_service.replace(HOST, "localhost")
+    for target in (internal_service, named):
+        for text in _service_queries(target)[:2]:
+            _get(base + "/query?query=" + quote(text))
+            _get(base + "/query", data=urlencode({"query": text}).encode(), ctype="application/x-www-form-urlencoded")
+    assert Recorder.hits == []
+    assert running(child)
+
+
 @pytest.mark.slow
 def test_serve_still_answers_queries_that_only_mention_service(served):
     from urllib.parse import quote
