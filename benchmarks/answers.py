@@ -1,6 +1,7 @@
 """Peak memory and time of `fkgraph query --endpoint` on the worst answers the size cap lets in.
 
     python benchmarks/answers.py [--mb 63.9] [--runs 1] [--src DIR ...]
+    python benchmarks/answers.py --url http://127.0.0.1:7878/query --query 'CONSTRUCT WHERE { ?s ?p ?o }'
 
 Each case is an answer just under the default cap (SPARQL results or N-Triples), served from a
 file by a server process of its own; each `--src` (a checkout's src/ folder, default this one's)
@@ -88,11 +89,19 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=63.9)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--src", nargs="*", default=[str(ROOT / "src")])
-    ap.add_argument("--only", default="")
+    ap.add_argument("--only", default="", help="comma-separated parts of case names")
+    ap.add_argument("--url", help="measure this endpoint instead (a real answer), with --query")
+    ap.add_argument("--query", default="CONSTRUCT WHERE { ?s ?p ?o }")
     args = ap.parse_args()
+    if args.url:
+        for src in args.src:
+            code, took, kb, line = max((measure(Path(src), args.url, args.query) for _ in range(args.runs)),
+                                       key=lambda m: m[2])
+            print(f"{args.query} | {src} | exit {code}, {took:.2f} s, {kb / 1024:.0f} MB | {line}", flush=True)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for name, (ctype, body) in cases(int(args.mb * 1_000_000)).items():
-            if args.only and args.only not in name:
+            if args.only and not any(o in name for o in args.only.split(",")):
                 continue
             path = Path(tmp) / "body"
             path.write_bytes(body)
