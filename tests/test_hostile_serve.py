@@ -94,9 +94,11 @@ class Hostile(socketserver.BaseRequestHandler):
                 chunk = b" " * 65536
                 while self._send(chunk):
                     pass
-        elif mode in ("nested-json", "nested-nt"):
-            body = _nested_json(NESTED) if mode == "nested-json" else _nested_ntriples(NESTED)
-            ctype = b"application/sparql-results+json" if mode == "nested-json" else b"application/n-triples"
+        elif mode in ("nested-json", "nested-nt", "empty-rows", "short-triples"):
+            body = {"nested-json": lambda: _nested_json(NESTED), "nested-nt": lambda: _nested_ntriples(NESTED),
+                    "empty-rows": lambda: b'{"head":{"vars":["x"]},"results":{"bindings":[' + b",".join([b"{}"] * 20000)
+                    + b"]}}", "short-triples": lambda: b"".join(b"<a:%d> <a:> <a:> .\n" % i for i in range(20000))}[mode]()
+            ctype = b"application/n-triples" if mode in ("nested-nt", "short-triples") else b"application/sparql-results+json"
             self._send(b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype + b"\r\nContent-Length: "
                        + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
         elif mode == "echo":
@@ -178,6 +180,36 @@ def test_deeply_nested_answers_are_one_line(hostile, mode):
     r = fkgraph("query", "--sparql", "SELECT * WHERE { ?s ?p ?o }", "--endpoint", hostile(mode))
     assert r.returncode == 1, r.stderr  # not a crash (-11) nor a RecursionError
     assert "nests triple terms deeper than 64 levels" in one_line(r)
+
+
+@pytest.mark.parametrize("mode", ["empty-rows", "short-triples"])
+def test_answers_packing_many_rows_into_few_bytes_are_refused(hostile, mode):
+    """20,000 rows or triples in 60-340 KB: under a 1 MB cap, but more than one per 64 bytes of it
+    (15,625), and each costs hundreds of bytes once read."""
+    query = "CONSTRUCT WHERE { ?s ?p ?o }" if mode == "short-triples" else "SELECT * WHERE { ?s ?p ?o }"
+    r = fkgraph("query", "--sparql", query, "--endpoint", hostile(mode), env={"FKGRAPH_ENDPOINT_MAX_MB": "1"})
+    assert r.returncode == 1, r.stderr
+    line = one_line(r)
+    assert "holds more than 15,625 solutions or triples" in line and "FKGRAPH_ENDPOINT_MAX_MB" in line
+    graph = mode == "short-triples"
+    r = fkgraph("query", "--sparql", query, "--endpoint", hostile(mode), "--format", "ntriples" if graph else "csv",
+                env={"FKGRAPH_ENDPOINT_MAX_MB": "2"})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()  # every row (after a header) or triple under a cap that allows them
+    assert len(lines) == 20000 + (not graph)
+    assert len(set(lines)) == (20000 if graph else 2)
+
+
+def test_nesting_is_counted_outside_strings_whatever_they_escape():
+    from fkgraph.sparql.transport import MAX_NESTING, too_deep
+
+    ctype = "application/sparql-results+json"
+    deep = _nested_json(MAX_NESTING + 1)
+    hidden = ('{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"'
+              + '\\\"[{' * 200 + '"}}]}}' + ' "triple"' * 100).encode()
+    assert too_deep(deep, ctype)
+    assert not too_deep(hidden, ctype)  # brackets inside a string, behind escaped quotes and backslashes
+    assert too_deep(deep.replace(b'"http://a"', b'"http://\\a\"{"'), ctype)
 
 
 def test_shallow_triple_terms_still_read():
@@ -368,6 +400,34 @@ def test_serve_refuses_federated_queries_in_every_form(served, internal_service)
     status, _ = _get(served.base + "/update", data=urlencode({"update": update}).encode(),
                      ctype="application/x-www-form-urlencoded")
     assert status == 403 and Recorder.hits == []
+
+
+def child_base(pid: int) -> str:
+    """The address the oxigraph child listens on, from its command line (`--bind HOST:PORT`)."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    return "http://" + argv[argv.index("--bind") + 1]
+
+
+@pytest.mark.slow
+def test_the_oxigraph_child_itself_fetches_nothing(served, internal_service):
+    """A local process, or a rebound web page, that finds the child's loopback port and sends
+    it SERVICE directly: the child cannot connect anywhere, so the internal service sees nothing,
+    while ordinary queries on the same port are answered."""
+    from urllib.parse import quote, urlencode
+
+    (child,) = served.children
+    base = child_base(child)
+    assert base.startswith("http://127.0.0.1:") and base != served.base
+    status, body = _get(base + "/query?query=" + quote("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+    assert status == 200 and '"n"' in body
+    Recorder.hits.clear()
+    named = internal_service.replace(HOST, "localhost")
+    for target in (internal_service, named):
+        for text in _service_queries(target)[:2]:
+            _get(base + "/query?query=" + quote(text))
+            _get(base + "/query", data=urlencode({"query": text}).encode(), ctype="application/x-www-form-urlencoded")
+    assert Recorder.hits == []
+    assert running(child)
 
 
 @pytest.mark.slow

@@ -27,9 +27,10 @@ from fkgraph.sparql.binding import bindings, bound_text
 from fkgraph.sparql.catalogue import Query, find, internal
 from fkgraph.sparql.remote_store import RemoteStore, substitute
 from fkgraph.sparql.resolve import resolver
-from fkgraph.sparql.transport import (MAX_ANSWER_ENV, MAX_NESTING, Retry as _Retry, TooLarge as _TooLarge,
-                                      Deadline as _Deadline, Watch as _Watch, adapter as _adapter,
-                                      max_answer_bytes, read as _read, too_deep as _too_deep)
+from fkgraph.sparql.transport import (MAX_ANSWER_ENV, MAX_NESTING, MIN_ITEM_BYTES, Retry as _Retry,
+                                      TooLarge as _TooLarge, Deadline as _Deadline, Watch as _Watch,
+                                      adapter as _adapter, max_answer_bytes, max_items, read as _read,
+                                      too_deep as _too_deep)
 from fkgraph.sparql.results import Graph, Rows, sort_lists, value
 
 USER_ENV = "FKGRAPH_ENDPOINT_USER"
@@ -229,12 +230,13 @@ class Endpoint:
     def select(self, text: str, timeout: float | None = None, in_graph: bool = True) -> Rows:
         """Run SPARQL text: rows of plain values as `results.value` gives them (SELECT, ASK), or a
     Graph (CONSTRUCT, DESCRIBE)."""
-        return _rows(*self.solutions(text, timeout, in_graph))
+        return _rows(*self.solutions(text, timeout, in_graph, row=_values))
 
-    def solutions(self, text: str, timeout: float | None = None,
-                  in_graph: bool = True) -> tuple[list[str], list[ox.QuerySolution] | bool]:
+    def solutions(self, text: str, timeout: float | None = None, in_graph: bool = True,
+                  row=None) -> tuple[list[str], list[ox.QuerySolution] | bool]:
         """Run SELECT or ASK text: (columns, pyoxigraph solutions), or (["result"], bool) for ASK.
-        With `in_graph` the target graph is the query's default graph."""
+        With `in_graph` the target graph is the query's default graph; with `row`, each solution
+        is given as `row(solution)`, converted as it is read."""
         data = {"query": text}
         if self.graph and in_graph:
             data["default-graph-uri"] = self.graph
@@ -248,7 +250,7 @@ class Endpoint:
             raise EndpointError(self.url, f"the server rejected the query: 400 Bad Request{_snippet(body)}")
         if r.status_code >= 300:
             self._fail(self.url, r, body, "query", "no SPARQL endpoint at this URL (Oxigraph: …/query, Fuseki: …/DATASET/sparql)")
-        return _parse_terms(body, r.headers.get("Content-Type", ""), self.url)
+        return _parse_terms(body, r.headers.get("Content-Type", ""), self.url, row)
 
     def terms(self, text: str, timeout: float | None = None) -> list[ox.QuerySolution]:
         """Run a SELECT; each solution as pyoxigraph gives it (`sol["s"]`, `sol[0]`)."""
@@ -344,9 +346,10 @@ _READ = {ox.QueryResultsFormat.JSON: ("JSON", "expected head.vars and results.bi
          ox.QueryResultsFormat.TSV: ("TSV", "expected a header line of ?variables")}
 
 
-def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], list[ox.QuerySolution] | bool]:
-    """SPARQL results (JSON, XML or TSV) → (columns, pyoxigraph solutions) or (["result"], bool);
-    an RDF answer (CONSTRUCT, DESCRIBE) → (None, triples)."""
+def _parse_terms(body: bytes, content_type: str, url: str, row=None) -> tuple[list[str], list | bool]:
+    """SPARQL results (JSON, XML or TSV) → (columns, pyoxigraph solutions, or `row(solution)` for
+    each, read one at a time) or (["result"], bool); an RDF answer (CONSTRUCT, DESCRIBE) → (None,
+    triples). At most `max_items()` solutions or triples."""
     ctype = content_type.split(";")[0].strip().lower()
     graph = ox.RdfFormat.from_media_type(ctype) if ctype else None
     if _too_deep(body, ctype):
@@ -354,7 +357,7 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
                             "a SPARQL endpoint does not answer like this")
     if graph is not None:
         try:
-            return None, [q.triple for q in ox.parse(body, format=graph)]
+            return None, _take((q.triple for q in ox.parse(body, format=graph)), url)
         except SyntaxError as e:
             raise EndpointError(url, f"malformed RDF in the answer ({e})") from None
     fmt = ox.QueryResultsFormat.from_media_type(ctype) if ctype else None
@@ -365,9 +368,13 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
         parsed = ox.parse_query_results(body, fmt)
         if isinstance(parsed, ox.QueryBoolean):
             return ["result"], bool(parsed)
-        return [v.value for v in parsed.variables], list(parsed)  # solutions are read lazily: errors show here
+        # solutions are read lazily: errors show here
+        return [v.value for v in parsed.variables], _take(map(row, parsed) if row else parsed, url)
     except RecursionError:
         raise EndpointError(url, "the answer nests too deeply to read") from None
+    except EndpointError:
+        parsed = None
+        raise
     except (SyntaxError, ValueError) as e:
         parsed = None  # pyoxigraph's reader must be dropped on this thread, not by a later GC elsewhere
         label, shape = _READ[fmt]
@@ -376,20 +383,32 @@ def _parse_terms(body: bytes, content_type: str, url: str) -> tuple[list[str], l
                                  f"the answer ends with {tail!r}", shape) from None
 
 
-def _rows(columns: list[str] | None, solutions: list[ox.QuerySolution] | bool) -> Rows | Graph:
+def _take(items, url: str) -> list:
+    """`items` as a list, refused past `max_items()` (`{}` rows pack many into few bytes)."""
+    limit, out = max_items(), []
+    for item in items:
+        out.append(item)
+        if len(out) > limit:
+            items = out = None  # the reader goes now, on this thread
+            raise EndpointError(url, f"the answer holds more than {limit:,} solutions or triples (one per "
+                                     f"{MIN_ITEM_BYTES} bytes of the {max_answer_bytes() / 1e6:g} MB cap)",
+                                f"raise the cap with {MAX_ANSWER_ENV}=MEGABYTES, or narrow the query")
+    return out
+
+
+def _values(solution: ox.QuerySolution) -> list:
+    return [value(t) for t in solution]
+
+
+def _rows(columns: list[str] | None, items: list | bool) -> Rows | Graph:
     if columns is None:
-        return Graph(solutions)
-    if isinstance(solutions, bool):
-        return Rows(columns, [[solutions]])
-    try:
-        return Rows(columns, [[value(t) for t in sol] for sol in solutions])
-    except RecursionError:
-        raise EndpointError("endpoint", "the answer nests too deeply to read") from None
+        return Graph(items)
+    return Rows(columns, [[items]] if isinstance(items, bool) else items)
 
 
 def parse_results(body: bytes, content_type: str, url: str = "endpoint") -> Rows:
     """A SPARQL results document (JSON, XML or TSV) as Rows of plain values, as the embedded engine gives them."""
-    return _rows(*_parse_terms(body, content_type, url))
+    return _rows(*_parse_terms(body, content_type, url, _values))
 
 
 # ---- stored queries, remotely ------------------------------------------------------------------

@@ -9,7 +9,9 @@ process and stopped by its PID. Defaults are the safe ones:
   run arbitrarily expensive queries;
 - **read-only**: `serve-read-only`, so SPARQL UPDATE and Graph Store writes are answered
   403 Forbidden; `writable=True` (`--writable`) starts `oxigraph serve` instead;
-- **a query timeout** (`--timeout-s`) when one is given.
+- **a query timeout** (`--timeout-s`) when one is given;
+- **no outgoing connections**: the server runs under a seccomp filter (`children.no_outbound`), so
+  a `SERVICE` clause that reaches it on its own port still fetches nothing.
 
 The store directory is a temporary one, removed when the server stops, unless `location` names
 a directory to keep (it must be new or empty: fkgraph never writes into someone else's store).
@@ -132,10 +134,14 @@ class OxigraphServer:
     def start(self, wait: float = 30.0) -> "OxigraphServer":
         if not port_free(self.host, self.port):
             raise EndpointError(self.base, f"port {self.port} is in use", "choose another --port (0 picks a free one)")
+        try:
+            tie = children.preexec(offline=True)
+        except children.SandboxError as e:
+            raise EndpointError(self.base, f"cannot keep the oxigraph server from fetching URLs (SERVICE): {e}",
+                                "pip install 'fkgraph[serve]' on Linux (pyseccomp, libseccomp2)") from None
         self._log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=children.preexec())
+                                        stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=tie)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
