@@ -388,3 +388,25 @@ def test_jsonld_documents_use_friendly_terms_that_mean_the_same_triples(default_
     assert context["@context"] == doc["@context"]  # one context: every document names a property alike
     nquads = jsonld.to_rdf(doc, {"format": "application/n-quads"})
     assert rdflib.Graph().parse(data=nquads, format="nt").isomorphic(_graph(stem.with_suffix(".ttl")))
+
+
+def test_every_document_names_its_topic_and_dataset_so_none_is_a_dead_end(default_site):
+    """A statute the sources name but no record cites still links back: its documents are
+    `foaf:primaryTopic` of it and `void:inDataset` the dataset, and every format says so."""
+    import pyoxigraph as ox
+
+    topic, in_dataset = "http://xmlns.com/foaf/0.1/primaryTopic", str(VOID.inDataset)
+    isolated, n = [], 0
+    for path in sorted((default_site / "id").rglob("*.ttl")):
+        iri = DEFAULT + path.relative_to(default_site).as_posix().removesuffix(".ttl")
+        triples = {(t.subject.value, t.predicate.value, t.object.value) for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)}
+        docs = {f"{iri}.{ext}" for ext in ("html", "ttl", "nt", "jsonld", "rdf")}
+        assert {(d, p, o) for d in docs for p, o in ((topic, iri), (in_dataset, DEFAULT + "id/dataset"))} <= triples, iri
+        others = {t[2] for t in triples if t[0] == iri} | {t[0] for t in triples if t[2] == iri and t[0] not in docs}
+        if not {o for o in others if o.startswith(DEFAULT + "id/") and o != iri}:
+            isolated.append(iri)  # links to nothing but through its documents
+        n += 1
+    assert n >= 933
+    statutes = {s["id"].lower() for s in __import__("yaml").safe_load((ROOT / "data" / "statutes.yaml").read_text(encoding="utf-8"))}
+    assert all(i.startswith(DEFAULT + "id/statute/") and i.rsplit("/", 1)[1] in statutes for i in isolated), isolated
+    print(f"\n{n} documents; {len(isolated)} resources link to nothing but through their documents: {isolated}")
