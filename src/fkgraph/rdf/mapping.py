@@ -39,6 +39,7 @@ FIELDS = {
     "fk:legalBasis": ["legal_basis"], "fk:partial": ["partial"], "fk:unspecified": ["unspecified"],
     "fk:about": ["subject"], "fk:observedStatus": ["status"], "dcterms:date": ["date"], "fk:dateText": ["date_text"],
     "fk:notBefore": ["not_before", "date"], "fk:notAfter": ["not_after", "date"], "fk:excludes": ["except"],
+    "dcterms:references": ["cites"],
 }
 
 LEVEL_NAMES = {"kap": "kapitel", "p": "paragraf", "stk": "stykke", "nr": "nummer", "litra": "litra", "pkt": "punktum"}
@@ -403,6 +404,8 @@ class _Mapping:
             t.labels(node, a["reason"], "fk:reason")
         if a.get("trial"):
             t.add(node, _t("fk:resultedIn"), self.trials[(a["programme"], a["trial"])])
+        for cite in a.get("cites", []) or []:
+            t.add(node, _t("dcterms:references"), self.provision(self.parse(cite, a, "cites", f"application {a['id']}")))
         t.sources(node, a, base)
         t.note(node, a)
 
