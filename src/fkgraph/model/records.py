@@ -365,6 +365,7 @@ def _application(a: Record, programme: str, network: Record | None, programmes, 
         _slug(a, "trial", where)
     if "reason" in a:
         _langs(a, "reason", where)
+    _text_list(a, "cites", where)
     _optional_text(a, "note", where)
     a["_sources"] = _source(a, where, docs)
     return a

@@ -8,6 +8,11 @@ type map and chooses by the q-values of `Accept` and each variant's quality (HTM
 `PATH.EXT`. So the choice is Apache's own RFC 7231 negotiation, and the answer a 303, as a
 "thing" IRI needs (W3C, Cool URIs for the Semantic Web, 4.3).
 
+Every document also says what it is (FOAF, VoID 6.1): each of the resource's documents has it as
+`foaf:primaryTopic` and is `void:inDataset` the dataset, so even a resource nothing else points at
+(a statute the sources name but no record cites) links back into the dataset. All formats carry
+the same triples (the five documents' descriptions), so they stay one graph.
+
 A document describes its resource both ways (`describe`): what the resource says, what says
 something about it (a statute's provisions, a network's trials, a parent trial's sub-trials), what
 is said about its parts (the trials exempted from a statute's provisions, the facts derived from a
@@ -22,6 +27,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import pyoxigraph as ox
 
+from fkgraph.model.iris import PATTERNS
 from fkgraph.rdf import serialize
 from fkgraph.rdf.terms import PREFIXES, compact
 
@@ -41,6 +47,8 @@ VARIANTS = {
     "rdf": ("application/rdf+xml", "0.7"),
     "nt": ("application/n-triples", "0.6"),
 }
+VOID = "http://rdfs.org/ns/void#"
+PRIMARY_TOPIC, IN_DATASET = ox.NamedNode(PREFIXES["foaf"] + "primaryTopic"), ox.NamedNode(VOID + "inDataset")
 #: a client that asks only for JSON reads the JSON-LD
 ALSO = [("jsonld", "application/json", "0.5")]
 _DG = ox.DefaultGraph()
@@ -70,6 +78,14 @@ def describe(store: ox.Store, iri: str) -> list[ox.Triple]:
         for p in NAMES:
             out.update(q.triple for q in store.quads_for_pattern(other, ox.NamedNode(p), None, _DG))
     return list(out)
+
+
+def self_description(iri: str, dataset: str) -> list[ox.Triple]:
+    """What the documents of `iri` (`iri.html`, `.ttl` …) say of themselves: the resource they are
+    about and the dataset they are part of."""
+    topic, ds = ox.NamedNode(iri), ox.NamedNode(dataset)
+    docs = [ox.NamedNode(f"{iri}.{ext}") for ext in VARIANTS]
+    return [ox.Triple(d, p, o) for d in docs for p, o in ((PRIMARY_TOPIC, topic), (IN_DATASET, ds))]
 
 
 def rdf_documents(triples: list[ox.Triple], prefixes: dict[str, str] | None = None,
@@ -106,7 +122,8 @@ def resources(store: ox.Store, base: str) -> list[str]:
 def write_resources(write, store: ox.Store, iris: list[str], base: str, prefixes: dict[str, str] | None = None,
                     context: dict | None = None) -> list[str]:
     """Write the RDF documents and the type map of each resource; returns their path stems (`id/…`)."""
-    described = [describe(store, iri) for iri in iris]
+    dataset = base + PATTERNS["dataset"]
+    described = [describe(store, iri) + self_description(iri, dataset) for iri in iris]
     stems = []
     for iri, triples, js in zip(iris, described, serialize.jsonld_many(described, prefixes, context)):
         stem = iri[len(base):]
@@ -233,7 +250,8 @@ def write_site_documents(out, built, catalogue: Iterable[ox.Triple], ontology: o
     for q in cat_store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None, _DG):  # dcat:Dataset, not its IRI
         cat_site.labels.setdefault(q.object.value, {"": compact(q.object.value, PUBLISH_PREFIXES) or q.object.value})
     pages = [(site, p) for p in labelled_pages(site, data)] + [(cat_site, p) for p in labelled_pages(cat_site, cat)]
-    write_resources(out.write, built.store, data, base, PREFIXES, serialize.jsonld_context(PREFIXES))
+    prefixes = {**PREFIXES, "void": VOID}
+    write_resources(out.write, built.store, data, base, prefixes, serialize.jsonld_context(prefixes))
     write_resources(out.write, cat_store, cat, base, PUBLISH_PREFIXES, serialize.jsonld_context(PUBLISH_PREFIXES))
     for s, page in pages:
         _page(out, s, page)

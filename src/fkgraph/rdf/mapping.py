@@ -41,6 +41,7 @@ FIELDS = {
     "fk:notBefore": ["not_before", "date"], "fk:notAfter": ["not_after", "date"], "fk:excludes": ["except"],
     "fk:involvedMunicipality": ["municipalities"], "fk:trialCount": ["count"], "fk:municipalityCount": ["count"],
     "fk:recommendationCount": ["count"], "fk:plannedFor": ["planned"], "fk:plannedText": ["planned_text"],
+    "dcterms:references": ["cites"],
 }
 
 #: What an observation's `count:` keys become.
@@ -408,6 +409,8 @@ class _Mapping:
             t.labels(node, a["reason"], "fk:reason")
         if a.get("trial"):
             t.add(node, _t("fk:resultedIn"), self.trials[(a["programme"], a["trial"])])
+        for cite in a.get("cites", []) or []:
+            t.add(node, _t("dcterms:references"), self.provision(self.parse(cite, a, "cites", f"application {a['id']}")))
         t.sources(node, a, base)
         t.note(node, a)
 
