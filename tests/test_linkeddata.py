@@ -17,6 +17,7 @@ import rdflib
 import requests
 from rdflib import RDF, RDFS, URIRef
 
+import fkgraph
 from fkgraph import config
 from fkgraph.publishing import website
 
@@ -297,7 +298,7 @@ def test_every_iri_has_its_documents_and_type_map_under_the_default_base(default
     assert "RewriteRule ^(.+)\\.(html|ttl|nt|jsonld|rdf)\\.303$ https://w3id.org/fkgraph/$1.$2 [R=303,L]" in rules
     assert "R=302" not in rules  # no file is redirected (to itself)
     for ext in ("html", "ttl", "nt", "jsonld", "rdf", "var"):
-        assert (out / "ontology" / ("index.html" if ext == "html" else "fk." + ext if ext != "var" else "0.3.0.var")).is_file()
+        assert (out / "ontology" / ("index.html" if ext == "html" else "fk." + ext if ext != "var" else f"{fkgraph.__version__}.var")).is_file()
 
 
 def test_a_statutes_document_names_its_provisions_and_the_trials_exempted_from_them(default_site, built):
