@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 import rdflib
@@ -194,14 +195,17 @@ def _graph(path: Path, fmt: str = "turtle") -> rdflib.Graph:
     return rdflib.Graph().parse(path, format=fmt)
 
 
-def _dereference(session: requests.Session, url: str, iri: str, accept: str, ext: str, fmt: str | None) -> str | None:
+def _dereference(session: requests.Session, url: str, iri: str, accept: str, ext: str, fmt: str | None,
+                 forward=lambda location: location, parse: bool = True) -> str | None:
     """Why `url` does not answer `accept` as it must, or None. The ontology's version IRI is
-    described by the ontology's document (as its owl:versionIRI), every other IRI as a subject."""
+    described by the ontology's document (as its owl:versionIRI), every other IRI as a subject.
+    `forward` is what the IRIs' host does with a Location under it (w3id's 307 to the site);
+    without `parse`, RDF documents are checked by status, type and CORS only."""
     r = session.get(url, headers={"Accept": accept}, allow_redirects=False)
     stem = url.rsplit("/", 1)[-1]
-    if r.status_code != 303 or not r.headers.get("Location", "").startswith(url.rsplit("/", 1)[0] + "/"):
+    target = forward(urljoin(url, r.headers.get("Location", "")))
+    if r.status_code != 303 or not target.startswith(url.rsplit("/", 1)[0] + "/"):
         return f"{url} [{accept}]: {r.status_code} {r.headers.get('Location')}"
-    target = r.headers["Location"]
     if not target.rsplit("/", 1)[-1].startswith(stem if stem != "ontology" else "") or not target.endswith("." + ext):
         return f"{url} [{accept}]: 303 to {target}, not a .{ext}"
     if fmt is None and ext != "html":
@@ -215,6 +219,8 @@ def _dereference(session: requests.Session, url: str, iri: str, accept: str, ext
         return None if iri in doc.text else f"{target}: the page does not name {iri}"
     if doc.headers.get("Access-Control-Allow-Origin") != "*":
         return f"{target}: no Access-Control-Allow-Origin: *"
+    if not parse:
+        return None
     g = rdflib.Graph().parse(data=doc.content, format=fmt, publicID=target)
     if iri.startswith(ONTOLOGY + "/"):
         return None if (URIRef(ONTOLOGY), rdflib.OWL.versionIRI, URIRef(iri)) in g else f"{target}: no versionIRI {iri}"
@@ -245,6 +251,41 @@ def test_the_server_dereferences_every_iri_of_the_dump_and_the_ontology_with_eve
           f"documents read {dict(documents)}, {len(failures)} failures")
     assert failures == [], failures[:20] + [server.log()]
     assert len(iris) > 845 and kinds["exemption"] == 155 and kinds["dataset"] > 10
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def served_default(request, tmp_path_factory, default_site):
+    """The site under the default base (https://w3id.org/fkgraph/), served at /fkgraph/ as w3id
+    forwards there: by Apache with its .htaccess, and by nginx with docs/nginx.md's recipe."""
+    find, server_class = SERVERS[request.param]
+    find()
+    tmp = tmp_path_factory.mktemp(request.param + "-default")
+    shutil.copytree(default_site, tmp / "www" / "fkgraph", symlinks=True)
+    port = free_port()
+    with server_class(tmp / "www", tmp, port) as server:
+        yield f"http://{HOST}:{port}/fkgraph/", server
+
+
+@pytest.mark.slow  # about 15 s a server: 8,000 requests, documents checked by status and type
+def test_under_the_default_base_every_iri_resolves_through_the_w3id_forward(served_default, default_site):
+    """Each w3id IRI, forwarded to the site with its path (as w3id's 307 does), answers every Accept
+    with a 303 whose Location, forwarded the same way, is the document, served with its type."""
+    site, server = served_default
+    def forward(url: str) -> str:
+        return site + url.removeprefix(DEFAULT) if url.startswith(DEFAULT) else url
+    graphs = (_graph(default_site / "dump" / "fkgraph.nt", "nt"), _graph(default_site / "dcat.ttl"), _graph(default_site / "void.ttl"))
+    iris = sorted({str(n) for g in graphs for t in g for n in t if isinstance(n, URIRef) and str(n).startswith(DEFAULT + "id/")})
+    version = str(next(_graph(default_site / "ontology" / "fk.ttl").objects(URIRef(ONTOLOGY), rdflib.OWL.versionIRI)))
+    failures = []
+    with requests.Session() as session:
+        for iri in iris + [ONTOLOGY, version]:
+            for accept, (ext, fmt) in ACCEPT.items():
+                why = _dereference(session, forward(iri), iri, accept, ext, fmt, forward=forward, parse=False)
+                if why:
+                    failures.append(why)
+    print(f"\n{len(iris) + 2} w3id IRIs x {len(ACCEPT)} Accept types, {len(failures)} failures")
+    assert failures == [], failures[:20] + [server.log()]
+    assert len(iris) > 845
 
 
 @pytest.mark.slow  # the site built for the server's base, then Apache: about 20 s
