@@ -34,14 +34,19 @@ def server():
         assert url.endswith("/query"), p.stderr.read() if p.poll() is not None else url
         yield url.removesuffix("/query")
     finally:
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGINT)
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
+        _stop(p)
     assert p.returncode == 0
+
+
+def _stop(p: subprocess.Popen) -> None:
+    """Stop a `fkgraph serve` by its PID: SIGINT (it stops its child), SIGKILL after 30 s."""
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGINT)
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
 
 
 @pytest.fixture(scope="module")
@@ -310,11 +315,5 @@ def test_serve_timeout_answers_503_and_frees_the_worker(home):
         doc = requests.get(f"{base}/api/openapi.json", timeout=10).json()
         assert "1 s" in doc["paths"]["/api/slow"]["get"]["responses"]["503"]["description"]
     finally:
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGINT)
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
+        _stop(p)
     assert p.returncode == 0
