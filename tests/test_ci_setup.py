@@ -3,6 +3,7 @@ check-jsonschema ships), uses current major versions of its actions and no secon
 and a data-only repository using the pre-commit hook has a bad commit blocked on its line."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -55,10 +56,11 @@ def test_a_data_only_repository_with_the_hook_blocks_a_bad_status(tmp_path):
     """A repository holding only data/, with fkgraph's hook pinned to this checkout's commit."""
     if shutil.which("git") is None:
         missing("git is not installed")
-    pytest.importorskip("pre_commit")
+    if importlib.util.find_spec("pre_commit") is None:
+        missing("pre-commit is not installed (pip install -e '.[test]')")
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
     if head.returncode != 0:
-        pytest.skip("this checkout is not a git repository, so there is no commit to pin the hook to")
+        missing("this checkout is not a git repository, so there is no commit to pin the hook to")
     repo = tmp_path / "data-repo"
     shutil.copytree(ROOT / "data", repo / "data")
     (repo / ".pre-commit-config.yaml").write_text(
