@@ -409,7 +409,7 @@ class _Mapping:
             t.labels(node, a["reason"], "fk:reason")
         if a.get("trial"):
             t.add(node, _t("fk:resultedIn"), self.trials[(a["programme"], a["trial"])])
-        for cite in a.get("cites", []) or []:
+        for cite in a.get("cites") or []:
             t.add(node, _t("dcterms:references"), self.provision(self.parse(cite, a, "cites", f"application {a['id']}")))
         t.sources(node, a, base)
         t.note(node, a)

@@ -122,14 +122,17 @@ def bound_text(query: Query, bound: dict[str, ox.NamedNode | ox.Literal]) -> str
     # outer group only those it uses outside the sub-selects (rdflib mis-joins a sub-select under
     # OPTIONAL with an outer VALUES of a variable the sub-select does not project)
     spans = [(m.end(), _closing(masked, m.end() - 1, "{}") or len(masked)) for m in wheres[1:]]
+    subs = [masked[start:end] for start, end in spans]
     outside = masked
     for start, end in spans:
         outside = outside[:start] + " " * (end - start) + outside[end:]
-    groups = [(wheres[0].end(), outside)] + [(start, masked[start:end]) for start, end in spans]
-    for at, group in sorted(groups, reverse=True):
-        used = [v for v in sorted(bound) if re.search(rf"\?{re.escape(v)}\b", group) or (at == wheres[0].end() and not any(
-            re.search(rf"\?{re.escape(v)}\b", g) for _, g in groups))]
-        text = text[:at] + "".join(f"\n  VALUES ?{var} {{ {bound[var]} }}" for var in used) + text[at:]
+
+    def uses(group: str, var: str) -> bool:
+        return re.search(rf"\?{re.escape(var)}\b", group) is not None
+    inserts = [(wheres[0].end(), [v for v in bound if uses(outside, v) or not any(uses(g, v) for g in subs)])]
+    inserts += [(start, [v for v in bound if uses(g, v)]) for (start, _), g in zip(spans, subs)]
+    for at, names in sorted(inserts, reverse=True):
+        text = text[:at] + "".join(f"\n  VALUES ?{v} {{ {bound[v]} }}" for v in sorted(names)) + text[at:]
     return text
 
 
